@@ -28,8 +28,8 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, file, ...args]] : [file, [...args]];
   const r = await execa(cmd, argv, {
     reject: false,
-    input: opts.input,
-    cancelSignal: opts.signal,
+    ...(opts.input === undefined ? {} : { input: opts.input }),
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
     timeout: opts.timeoutMs ?? 30_000,
     stripFinalNewline: true,
     env: { LC_ALL: 'C' },
