@@ -1,0 +1,113 @@
+import { isIP } from 'node:net';
+import { FaultlineError } from '@faultline/core';
+import { type CommandResult, run } from '../exec.js';
+
+/** Options every network helper takes: the namespace to run in, and the abort signal. */
+export interface NsOptions {
+  namespace?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Runs a command in the namespace (or here), argv only. */
+export function nsRun(
+  file: string,
+  args: readonly string[],
+  opts: NsOptions & { input?: string } = {},
+): Promise<CommandResult> {
+  return run(file, args, {
+    ...(opts.namespace ? { netns: opts.namespace } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.input === undefined ? {} : { input: opts.input }),
+  });
+}
+
+/** Does this named network namespace exist? (`ip netns exec` into a missing one fails late and vaguely.) */
+export async function namespaceExists(name: string): Promise<boolean> {
+  const r = await run('ip', ['-j', 'netns', 'list']);
+  if (r.exitCode !== 0) return false;
+  const list = (r.stdout.trim() ? JSON.parse(r.stdout) : []) as { name: string }[];
+  return list.some((n) => n.name === name);
+}
+
+/** Throws FL_INJECT when a named namespace is missing. */
+export async function requireNamespace(name: string | undefined): Promise<void> {
+  if (name !== undefined && !(await namespaceExists(name))) {
+    throw new FaultlineError(
+      'FL_INJECT',
+      `network namespace '${name}' does not exist (ip netns list): create it or fix the 'namespace' tunable`,
+    );
+  }
+}
+
+/** Interface names in the namespace (`ip -j link show`). */
+export async function listInterfaces(opts: NsOptions = {}): Promise<{ name: string; kind?: string }[]> {
+  const r = await nsRun('ip', ['-j', '-d', 'link', 'show'], opts);
+  if (r.exitCode !== 0)
+    throw new FaultlineError('FL_INJECT', `could not list interfaces (${r.command}): ${r.stderr}`);
+  const links = JSON.parse(r.stdout || '[]') as { ifname: string; linkinfo?: { info_kind?: string } }[];
+  return links.map((l) =>
+    l.linkinfo?.info_kind ? { name: l.ifname, kind: l.linkinfo.info_kind } : { name: l.ifname },
+  );
+}
+
+/**
+ * The interfaces a fault acts on: the ones asked for (each must exist), else every interface but
+ * `lo` and faultline's own ifb devices. Recorded in the receipt, so revert needs no second guess.
+ */
+export async function targetInterfaces(
+  asked: readonly string[] | undefined,
+  opts: NsOptions = {},
+): Promise<string[]> {
+  const all = await listInterfaces(opts);
+  const where = opts.namespace ? `namespace '${opts.namespace}'` : 'this namespace';
+  if (asked && asked.length > 0) {
+    const names = new Set(all.map((l) => l.name));
+    const missing = asked.filter((a) => !names.has(a));
+    if (missing.length) {
+      throw new FaultlineError(
+        'FL_INJECT',
+        `no interface ${missing.join(', ')} in ${where} (have: ${[...names].join(', ')})`,
+      );
+    }
+    return [...new Set(asked)];
+  }
+  const found = all.filter((l) => l.name !== 'lo' && !l.name.startsWith('faultline')).map((l) => l.name);
+  if (found.length === 0)
+    throw new FaultlineError('FL_INJECT', `no interface but lo in ${where}: name one in 'interfaces'`);
+  return found;
+}
+
+/**
+ * Resolves host names inside the namespace (`getent ahosts`, so /etc/netns/<ns>/hosts applies).
+ * IP literals pass through. A name that does not resolve is an error: a fault aimed at nothing would
+ * look like a resilient service.
+ */
+export async function resolveHosts(
+  hosts: readonly string[],
+  opts: NsOptions = {},
+): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const h of hosts) {
+    if (isIP(h)) {
+      out[h] = [h];
+      continue;
+    }
+    const r = await nsRun('getent', ['ahosts', h], opts);
+    const ips = [
+      ...new Set(
+        r.stdout
+          .split('\n')
+          .map((l) => l.split(/\s+/)[0] ?? '')
+          .filter((ip) => isIP(ip) !== 0),
+      ),
+    ];
+    if (r.exitCode !== 0 || ips.length === 0) {
+      throw new FaultlineError(
+        'FL_INJECT',
+        `destination host '${h}' does not resolve${opts.namespace ? ` in namespace '${opts.namespace}'` : ''}: fix the name or use destinationIps`,
+      );
+    }
+    out[h] = ips;
+  }
+  return out;
+}
