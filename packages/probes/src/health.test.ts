@@ -1,0 +1,151 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type Server, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { isFaultlineError } from '@faultline/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostReachableProbe } from './host-reachable.js';
+import { infraResponsiveProbe } from './infra-responsive.js';
+import { processAliveProbe } from './process-alive.js';
+import { runProbe } from './test-support.js';
+import { which } from './which.js';
+
+const NS = `fld_hr_${process.pid}`;
+const NS_DOWN = `fld_hrd_${process.pid}`;
+let server: Server;
+let port = 0;
+let inside: ChildProcess | undefined;
+let insidePort = 0;
+
+beforeAll(async () => {
+  server = createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+  execFileSync('ip', ['netns', 'add', NS]);
+  execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+  execFileSync('ip', ['netns', 'add', NS_DOWN]); // loopback left down
+  // a listener that exists only inside the namespace
+  inside = spawn('ip', ['netns', 'exec', NS, process.execPath, '-e',
+    "const s=require('net').createServer(c=>c.end()).listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  insidePort = await new Promise<number>((resolve, reject) => {
+    inside!.stdout!.once('data', (b: Buffer) => resolve(Number(b.toString().trim())));
+    inside!.once('exit', () => reject(new Error('listener in the namespace died')));
+  });
+});
+afterAll(async () => {
+  inside?.kill('SIGKILL');
+  await new Promise((r) => server.close(r));
+  for (const ns of [NS, NS_DOWN]) execFileSync('ip', ['netns', 'del', ns]);
+  const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  expect(left).not.toContain(NS);
+});
+
+describe.concurrent('probe/host-reachable', () => {
+  it('TCP-connects to a port on this host', async () => {
+    expect((await runProbe(hostReachableProbe, { host: '127.0.0.1', port })).passed).toBe(true);
+    // the namespace's listener is not reachable from the host's loopback (or the pass above proves nothing about scoping)
+    const wrongSide = await runProbe(hostReachableProbe, { host: '127.0.0.1', port: insidePort });
+    expect(wrongSide.passed).toBe(false);
+  });
+
+  it('TCP-connects from inside a namespace', async () => {
+    const r = await runProbe(hostReachableProbe, { host: '127.0.0.1', port: insidePort, namespace: NS });
+    expect(r.passed, r.message).toBe(true);
+    const closed = await runProbe(hostReachableProbe, { host: '127.0.0.1', port, namespace: NS });
+    expect(closed.passed).toBe(false);
+    expect(closed.message).toContain('ECONNREFUSED');
+  });
+
+  it('with no host, checks the namespace exists and its loopback is up', async () => {
+    const up = await runProbe(hostReachableProbe, { namespace: NS });
+    expect(up.passed, up.message).toBe(true);
+    const down = await runProbe(hostReachableProbe, { namespace: NS_DOWN });
+    expect(down.passed).toBe(false);
+    expect(down.message).toContain('down');
+    const missing = await runProbe(hostReachableProbe, { namespace: 'fld_no_such_ns' });
+    expect(missing.passed).toBe(false);
+    expect(missing.message).toContain('does not exist');
+  });
+
+  const hasPing = which('ping') !== undefined;
+  if (!hasPing) console.log('probe/host-reachable ICMP test skipped: no ping on this host (apt package iputils-ping)');
+  it.skipIf(!hasPing)('ICMP-pings a host from a namespace', async () => {
+    expect((await runProbe(hostReachableProbe, { host: '127.0.0.1', namespace: NS })).passed).toBe(true);
+    expect((await runProbe(hostReachableProbe, { host: '127.0.0.1', namespace: NS_DOWN })).passed).toBe(false);
+  });
+  it.skipIf(hasPing)('without ping, an ICMP check says what to install', async () => {
+    const e = await runProbe(hostReachableProbe, { host: '127.0.0.1' }).catch((x: unknown) => x);
+    expect(isFaultlineError(e, 'FL_PROBE')).toBe(true);
+    expect(String(e)).toContain('iputils-ping');
+  });
+
+  it('needs a host or a namespace', async () => {
+    const e = await runProbe(hostReachableProbe, {}).catch((x: unknown) => x);
+    expect(isFaultlineError(e, 'FL_TUNABLES')).toBe(true);
+  });
+});
+
+describe.concurrent('probe/process-alive', () => {
+  const start = (title: string) =>
+    spawn(process.execPath, ['-e', `process.title=${JSON.stringify(title)};setTimeout(()=>{},30000)`], { stdio: 'ignore' });
+  const exited = (c: ChildProcess) => new Promise((r) => c.once('exit', r));
+
+  it('by pid: alive, then gone once killed', async () => {
+    const child = start('fld-alive-pid');
+    try {
+      await new Promise((r) => setTimeout(r, 150));
+      const r = await runProbe(processAliveProbe, { pid: child.pid });
+      expect(r.passed, r.message).toBe(true);
+      const wrongName = await runProbe(processAliveProbe, { pid: child.pid, name: 'fld-other' });
+      expect(wrongName.passed).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+    expect((await runProbe(processAliveProbe, { pid: child.pid })).passed).toBe(false);
+  });
+
+  it('by name (comm), and not once it is gone', async () => {
+    const name = `fld-alive-${process.pid}`.slice(0, 15);
+    const child = start(name);
+    try {
+      await new Promise((r) => setTimeout(r, 150));
+      const r = await runProbe(processAliveProbe, { name });
+      expect(r.passed, r.message).toBe(true);
+      expect(r.value).toEqual({ pids: [child.pid] });
+    } finally {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+    expect((await runProbe(processAliveProbe, { name })).passed).toBe(false);
+  });
+
+  it('a zombie is not alive', async () => {
+    // sh starts a short child, then execs a sleep that never reaps it: the child stays a zombie
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = await new Promise<number>((r) => parent.stdout!.once('data', (b: Buffer) => r(Number(b.toString().trim()))));
+      await new Promise((r) => setTimeout(r, 200));
+      const out = await runProbe(processAliveProbe, { pid: zombie });
+      expect(out.passed).toBe(false);
+      expect(out.message).toContain('zombie');
+    } finally {
+      parent.kill('SIGKILL');
+      await exited(parent);
+    }
+  });
+});
+
+describe('probe/infra-responsive', () => {
+  it('passes on a responsive loop and fails when the loop is blocked past maxLagMs', async () => {
+    const ok = await runProbe(infraResponsiveProbe, {});
+    expect(ok.passed, ok.message).toBe(true);
+    const pending = runProbe(infraResponsiveProbe, { maxLagMs: 20 });
+    const until = performance.now() + 80;
+    while (performance.now() < until) {
+      // block the event loop, as a starved host would
+    }
+    const slow = await pending;
+    expect(slow.passed).toBe(false);
+    expect(slow.message).toContain('too slow');
+  });
+});
