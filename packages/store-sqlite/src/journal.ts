@@ -15,6 +15,7 @@ export class SqliteJournal implements RollbackJournal {
   #queue: Op[] = [];
   #scheduled = false;
   #closed = false;
+  #commits = 0;
   readonly #insert;
   readonly #select;
   readonly #save;
@@ -86,6 +87,11 @@ export class SqliteJournal implements RollbackJournal {
     }
   }
 
+  /** Transactions committed so far by this journal (a parallel group's begins count once). */
+  get commits(): number {
+    return this.#commits;
+  }
+
   #assertOpen(what: string): void {
     if (this.#closed) throw new FaultlineError('FL_JOURNAL', `journal ${what} after close()`);
     this.#conn.assertOpen(`journal ${what}`);
@@ -123,6 +129,7 @@ export class SqliteJournal implements RollbackJournal {
       for (const op of ops) op.reject(e);
       return;
     }
+    this.#commits++;
     ops.forEach((op, i) => {
       const err = outcome[i];
       if (err) op.reject(err);
