@@ -1,0 +1,353 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { FaultlineError } from '../errors.js';
+import type { JournalEntry, JournalPatch, RollbackJournal } from '../journal.js';
+import type { Platform } from '../platform.js';
+import { ensureFile, fsyncFd, removeLeftovers, replaceFile, writeAll } from './durable-fs.js';
+import { JournalFold } from './fold.js';
+import { FileLock } from './lock.js';
+import {
+  applyPatch,
+  checkEntry,
+  closedError,
+  duplicateError,
+  isDurablePatch,
+  unknownError,
+  updateStamp,
+} from './records.js';
+
+/** Options of a {@link FileJournal}. */
+export interface FileJournalOptions {
+  /** Told about torn or unparsable lines that were skipped, and failed background compactions. */
+  onWarning?(message: string): void;
+  /** Compact after this many lines appended by this instance (default 1000; 0: only on open and `compact()`). */
+  compactEvery?: number;
+  /** Compaction keeps `reverted` entries this long (default 60 s), so a late duplicate revert still finds its entry. */
+  keepRevertedMs?: number;
+  /** Give up waiting for another writer's lock after this long, with FL_JOURNAL (default 10 s). */
+  lockTimeoutMs?: number;
+  /** Pid, boot id and process liveness, for the lock (default the Node platform). */
+  platform?: Platform;
+}
+
+/** What a {@link FileJournal} did to the disk, for benchmarks and tests. */
+export interface FileJournalStats {
+  /** write(2) calls that appended lines (one per group commit). */
+  writes: number;
+  /** fsync(2) calls on the journal or its directory. */
+  fsyncs: number;
+  /** Rewrites by compaction. */
+  compactions: number;
+}
+
+/** The default journal file in a state directory (see `defaultStateDir`). */
+export function defaultJournalPath(stateDir: string): string {
+  return join(stateDir, 'journal.jsonl');
+}
+
+interface Op {
+  entry?: JournalEntry;
+  id: string;
+  patch?: JournalPatch;
+  durable: boolean;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * The embedded {@link RollbackJournal}: an append-only JSONL file (`{"op":"begin","entry":…}`,
+ * `{"op":"update","id":…,"patch":…,"at":…}`) that several processes — a host, its sentinel, a
+ * `faultline recover` — append to at once, under a lock file beside it. Reads fold what is on disk,
+ * whoever wrote it (incrementally: only bytes appended since the last read are parsed).
+ *
+ * Durability: `begin()` and an `update()` that sets a receipt, `revert_failed` or manual commands are
+ * fsync'd before their promise resolves. An update that only moves to `reverting`/`reverted` (with
+ * attempts or error) is written but not fsync'd: reverts are idempotent, so losing it in a power cut
+ * costs one redundant revert. It becomes durable with the next fsync or `close()`.
+ *
+ * Group commit: calls made in the same turn of the event loop, or while an fsync is in flight, are
+ * written with one write(2) and one fsync(2). A torn last line (a crash mid-write) and unparsable
+ * lines are skipped with a warning; the rest of the file stays readable. Reverted entries are
+ * compacted away on open, every `compactEvery` appends and on `compact()`.
+ */
+export class FileJournal implements RollbackJournal {
+  /** The journal file. */
+  readonly path: string;
+  readonly #fold: JournalFold;
+  readonly #lock: FileLock;
+  readonly #compactEvery: number;
+  readonly #keepRevertedMs: number;
+  readonly #warn: (message: string) => void;
+  readonly #stats: FileJournalStats = { writes: 0, fsyncs: 0, compactions: 0 };
+  #queue: Op[] = [];
+  #scheduled = false;
+  #tail: Promise<unknown> = Promise.resolve();
+  #ready: Promise<void> | undefined;
+  #closed = false;
+  #unsynced = false;
+  #appends = 0;
+
+  /** A journal at `path`; the directory and file are created on first use (or by {@link FileJournal.open}). */
+  constructor(path: string, opts: FileJournalOptions = {}) {
+    this.path = path;
+    this.#warn = (m) => opts.onWarning?.(m);
+    this.#fold = new JournalFold(path, this.#warn);
+    this.#lock = new FileLock(`${path}.lock`, {
+      ...(opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs }),
+      ...(opts.platform ? { platform: opts.platform } : {}),
+    });
+    this.#compactEvery = opts.compactEvery ?? 1000;
+    this.#keepRevertedMs = opts.keepRevertedMs ?? 60_000;
+  }
+
+  /** Opens (creating if missing) and compacts the journal; FL_JOURNAL when that fails. */
+  static async open(path: string, opts: FileJournalOptions = {}): Promise<FileJournal> {
+    const journal = new FileJournal(path, opts);
+    await journal.#ensureReady();
+    return journal;
+  }
+
+  /** Counters of writes, fsyncs and compactions so far. */
+  get stats(): Readonly<FileJournalStats> {
+    return { ...this.#stats };
+  }
+
+  /** Appends the entry; durable when the promise resolves. FL_JOURNAL when its id is already journaled. */
+  async begin(entry: JournalEntry): Promise<void> {
+    this.#assertOpen('begin()');
+    checkEntry(entry);
+    const line = structuredClone(entry);
+    await this.#ensureReady();
+    return this.#enqueue({ entry: line, id: line.id, durable: true });
+  }
+
+  /** Appends the patch (stamping `updatedAt`); see the class notes for which patches are fsync'd. */
+  async update(id: string, patch: JournalPatch): Promise<void> {
+    this.#assertOpen('update()');
+    const copy = structuredClone(patch);
+    await this.#ensureReady();
+    return this.#enqueue({ id, patch: copy, durable: isDurablePatch(copy) });
+  }
+
+  /** Entries not `reverted`, oldest first, as written by any process. */
+  async pending(): Promise<JournalEntry[]> {
+    this.#read('pending()');
+    return [...this.#fold.entries.values()]
+      .filter((e) => e.state !== 'reverted')
+      .map((e) => structuredClone(e));
+  }
+
+  /** One entry by id, whatever its state (a reverted entry disappears once compacted). */
+  async get(id: string): Promise<JournalEntry | undefined> {
+    this.#read('get()');
+    const e = this.#fold.entries.get(id);
+    return e && structuredClone(e);
+  }
+
+  /**
+   * Rewrites the file without the reverted entries older than `keepRevertedMs` (and without torn
+   * lines): temp file, fsync, rename, fsync of the directory, under the lock. Returns how many
+   * entries were dropped.
+   */
+  async compact(opts: { keepRevertedMs?: number } = {}): Promise<{ dropped: number }> {
+    this.#assertOpen('compact()');
+    await this.#ensureReady();
+    return this.#serial(() => this.#compact(opts.keepRevertedMs ?? this.#keepRevertedMs, false));
+  }
+
+  /** Writes what is queued, makes every write durable and releases the file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#serial(() => this.#drain());
+    if (!this.#unsynced) return;
+    try {
+      const fd = openSync(this.path, 'r');
+      try {
+        await fsyncFd(fd);
+        this.#stats.fsyncs++;
+      } finally {
+        closeSync(fd);
+      }
+      this.#unsynced = false;
+    } catch (e) {
+      throw this.#error(e, 'sync');
+    }
+  }
+
+  #assertOpen(what: string): void {
+    if (this.#closed) throw closedError(what);
+  }
+
+  #read(what: string): void {
+    this.#assertOpen(what);
+    try {
+      this.#fold.refresh();
+    } catch (e) {
+      throw this.#error(e, 'read');
+    }
+  }
+
+  #ensureReady(): Promise<void> {
+    this.#ready ??= this.#serial(async () => {
+      this.#stats.fsyncs += await ensureFile(this.path);
+      await this.#compact(this.#keepRevertedMs, true);
+    }).catch((e: unknown) => {
+      this.#ready = undefined; // the next call tries again (a full disk may have been cleaned up)
+      throw this.#error(e, 'open');
+    });
+    return this.#ready;
+  }
+
+  /** Runs `fn` after every earlier flush or compaction of this instance. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  #enqueue(op: Omit<Op, 'resolve' | 'reject'>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ ...op, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      // setImmediate, not a microtask: calls that follow a few awaits in the same turn (a parallel
+      // group going through validation and p-limit) still join this group commit
+      setImmediate(() => {
+        this.#scheduled = false;
+        void this.#serial(() => this.#drain());
+      });
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) await this.#flush();
+    if (this.#compactEvery > 0 && this.#appends >= this.#compactEvery) {
+      this.#appends = 0;
+      await this.#compact(this.#keepRevertedMs, false).catch((e: unknown) => {
+        this.#warn(
+          `compaction of ${this.path} failed, the journal is intact and keeps growing: ${String(e)}`,
+        );
+      });
+    }
+  }
+
+  /** One group commit: everything queued once the lock is held, one write, at most one fsync. */
+  async #flush(): Promise<void> {
+    let ops: Op[] = [];
+    let fd: number | undefined;
+    try {
+      await this.#lock.acquire();
+      ops = this.#queue;
+      this.#queue = [];
+      let accepted: Op[];
+      try {
+        fd = openSync(this.path, 'a+', 0o600);
+        accepted = this.#append(fd, ops);
+      } finally {
+        this.#lock.release();
+      }
+      if (accepted.some((op) => op.durable)) {
+        await fsyncFd(fd);
+        this.#stats.fsyncs++;
+        this.#unsynced = false;
+      } else if (accepted.length > 0) {
+        this.#unsynced = true;
+      }
+      for (const op of accepted) op.resolve();
+    } catch (e) {
+      const err = this.#error(e, 'append to');
+      for (const op of ops.length > 0 ? ops : this.#queue.splice(0)) op.reject(err);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  /** Under the lock: checks each op against what is on disk now, then appends the good ones in one write. */
+  #append(fd: number, ops: Op[]): Op[] {
+    const { size } = this.#fold.refreshFromFd(fd);
+    const changed = new Map<string, JournalEntry>();
+    const lines: string[] = [];
+    const accepted: Op[] = [];
+    for (const op of ops) {
+      const current = changed.get(op.id) ?? this.#fold.entries.get(op.id);
+      if (op.entry) {
+        if (current) {
+          op.reject(duplicateError(op.id));
+          continue;
+        }
+        lines.push(`${JSON.stringify({ op: 'begin', entry: op.entry })}\n`);
+        changed.set(op.id, op.entry);
+      } else if (op.patch) {
+        if (!current) {
+          op.reject(unknownError(op.id));
+          continue;
+        }
+        const at = updateStamp(current.updatedAt);
+        lines.push(`${JSON.stringify({ op: 'update', id: op.id, patch: op.patch, at })}\n`);
+        changed.set(op.id, applyPatch(current, op.patch, at));
+      }
+      accepted.push(op);
+    }
+    if (lines.length === 0) return accepted;
+    let data = Buffer.from(lines.join(''));
+    // a torn tail from a crash: end it first, so our first line is not glued onto it
+    if (size > 0 && lastByte(fd, size) !== 0x0a) data = Buffer.concat([Buffer.from('\n'), data]);
+    writeAll(fd, data);
+    this.#stats.writes++;
+    this.#appends += lines.length;
+    this.#fold.appendOwn(size, data.length, () => {
+      for (const [id, e] of changed) this.#fold.entries.set(id, e);
+    });
+    return accepted;
+  }
+
+  /** Rewrites the file folded, when that drops something; `cleanup` also removes crash leftovers. */
+  async #compact(keepRevertedMs: number, cleanup: boolean): Promise<{ dropped: number }> {
+    await this.#lock.acquire();
+    try {
+      if (cleanup) removeLeftovers(this.path);
+      const fd = openSync(this.path, 'r');
+      let size: number;
+      try {
+        size = this.#fold.refreshFromFd(fd).size;
+      } finally {
+        closeSync(fd);
+      }
+      const cutoff = Date.now() - keepRevertedMs;
+      let dropped = 0;
+      const lines: string[] = [];
+      for (const e of this.#fold.entries.values()) {
+        if (e.state === 'reverted' && !(Date.parse(e.updatedAt) > cutoff)) dropped++;
+        else lines.push(`${JSON.stringify({ op: 'begin', entry: e })}\n`);
+      }
+      const data = Buffer.from(lines.join(''));
+      // nothing dropped and nothing to shrink (no updates, no torn lines): leave the file alone
+      if (data.length >= size) return { dropped: 0 };
+      await replaceFile(this.path, data, `${process.pid}-${randomBytes(4).toString('hex')}`);
+      this.#stats.fsyncs += 2;
+      this.#stats.compactions++;
+      this.#unsynced = false;
+      return { dropped };
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  #error(e: unknown, action: string): FaultlineError {
+    if (e instanceof FaultlineError) return e;
+    return new FaultlineError(
+      'FL_JOURNAL',
+      `could not ${action} the rollback journal ${this.path}: ${(e as Error)?.message ?? String(e)}. ` +
+        'Check that its directory is writable and the disk has room (or set FAULTLINE_STATE_DIR); ' +
+        'without a durable journal entry nothing is injected.',
+      { cause: e },
+    );
+  }
+}
+
+function lastByte(fd: number, size: number): number | undefined {
+  const b = Buffer.alloc(1);
+  return readSync(fd, b, 0, 1, size - 1) === 1 ? b[0] : undefined;
+}

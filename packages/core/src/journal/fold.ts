@@ -1,0 +1,120 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { JournalEntry } from '../journal.js';
+import { applyPatch, parseRecord } from './records.js';
+
+const NEWLINE = 0x0a;
+
+/**
+ * The journal's state folded from its JSONL file, kept between reads: the file is append-only
+ * between compactions, so a later read parses only the bytes appended since (by any process).
+ * A different inode (compaction renamed a new file in) or a shorter file means a full re-read.
+ */
+export class JournalFold {
+  /** Entries by id, in the order they were begun. */
+  readonly entries = new Map<string, JournalEntry>();
+  /** Bytes of complete lines consumed; a torn last line starts here. */
+  offset = 0;
+  #ino = -1;
+  #line = 0;
+  // (inode:offset) of bad lines already reported, so each is reported once per file
+  readonly #warned = new Set<string>();
+
+  constructor(
+    readonly path: string,
+    readonly onWarning: (message: string) => void,
+  ) {}
+
+  /** Brings the fold up to date from an open descriptor of the journal (read access needed). */
+  refreshFromFd(fd: number): { size: number } {
+    const st = fstatSync(fd);
+    if (st.ino !== this.#ino || st.size < this.offset) this.#reset(st.ino);
+    if (st.size > this.offset) {
+      const buf = Buffer.allocUnsafe(st.size - this.offset);
+      let got = 0;
+      while (got < buf.length) {
+        const n = readSync(fd, buf, got, buf.length - got, this.offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      this.#ingest(buf.subarray(0, got));
+    }
+    return { size: st.size };
+  }
+
+  /** Brings the fold up to date from the file at `path` (no file: empty). */
+  refresh(): void {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      this.#reset(-1);
+      return;
+    }
+    try {
+      this.refreshFromFd(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Applies lines this process has just appended at `at` (the fold's own offset), without reading them back. */
+  appendOwn(at: number, bytes: number, apply: () => void): boolean {
+    if (at !== this.offset) return false;
+    apply();
+    this.offset += bytes;
+    return true;
+  }
+
+  #reset(ino: number): void {
+    this.entries.clear();
+    this.offset = 0;
+    this.#line = 0;
+    this.#ino = ino;
+  }
+
+  #ingest(buf: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(NEWLINE, start);
+      if (nl < 0) break;
+      this.#line++;
+      const text = buf.toString('utf8', start, nl).trim();
+      if (text !== '') this.#applyLine(text, this.offset + start);
+      start = nl + 1;
+    }
+    this.offset += start;
+    if (start < buf.length && buf.subarray(start).toString('utf8').trim() !== '') {
+      // left unconsumed: when the writer's next append completes the line, it is read again
+      this.#warnOnce(
+        this.offset,
+        `ignored an incomplete last line at byte ${this.offset} of ${this.path} (a write torn by a crash, or one still in progress)`,
+      );
+    }
+  }
+
+  #applyLine(text: string, at: number): void {
+    const rec = parseRecord(text);
+    if (!rec) {
+      this.#warnOnce(
+        at,
+        `skipped unparsable line ${this.#line} (byte ${at}) of ${this.path}; the other lines are intact`,
+      );
+      return;
+    }
+    if (rec.op === 'begin') {
+      this.entries.set(rec.entry.id, rec.entry);
+      return;
+    }
+    const current = this.entries.get(rec.id);
+    // no entry: it was reverted and compacted away before this late update; nothing to keep
+    if (current) this.entries.set(rec.id, applyPatch(current, rec.patch, rec.at));
+  }
+
+  #warnOnce(at: number, message: string): void {
+    const key = `${this.#ino}:${at}`;
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.onWarning(message);
+  }
+}

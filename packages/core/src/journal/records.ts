@@ -1,0 +1,92 @@
+import { FaultlineError } from '../errors.js';
+import type { JournalEntry, JournalPatch, JournalState } from '../journal.js';
+
+/** One line of a JSONL journal: an entry begun, or a patch to one. */
+export type JournalRecord =
+  | { op: 'begin'; entry: JournalEntry }
+  | { op: 'update'; id: string; patch: JournalPatch; at: string };
+
+const STATES: ReadonlySet<string> = new Set<JournalState>([
+  'injecting',
+  'active',
+  'reverting',
+  'reverted',
+  'revert_failed',
+]);
+
+/** Patch keys that may be written without fsync: losing them only costs a redundant (idempotent) revert. */
+const LAZY_KEYS: ReadonlySet<string> = new Set(['state', 'revertAttempts', 'error']);
+
+/**
+ * True when a patch must be on disk before `update()` resolves: it sets a receipt, `revert_failed`,
+ * manual commands, or anything other than progress through `reverting`/`reverted`.
+ */
+export function isDurablePatch(patch: JournalPatch): boolean {
+  if (patch.state !== undefined && patch.state !== 'reverting' && patch.state !== 'reverted') return true;
+  return Object.keys(patch).some((k) => !LAZY_KEYS.has(k));
+}
+
+/** The entry after a patch, stamped `at`. */
+export function applyPatch(entry: JournalEntry, patch: JournalPatch, at: string): JournalEntry {
+  return { ...entry, ...patch, updatedAt: at };
+}
+
+/** A timestamp for an update; never earlier than the entry's last one, so `updatedAt` only moves forward. */
+export function updateStamp(previous: string | undefined): string {
+  const now = new Date();
+  const prev = previous === undefined ? Number.NaN : Date.parse(previous);
+  return Number.isFinite(prev) && prev > now.getTime() ? (previous as string) : now.toISOString();
+}
+
+/** Checks what TypeScript cannot: the entry came from JSON or from JavaScript. */
+export function checkEntry(entry: JournalEntry): void {
+  if (typeof entry?.id !== 'string' || entry.id === '' || !STATES.has(entry.state)) {
+    throw new FaultlineError(
+      'FL_JOURNAL',
+      `journal entry ${JSON.stringify(entry?.id)} needs a non-empty string id and a state among ${[...STATES].join(', ')}`,
+    );
+  }
+}
+
+/** FL_JOURNAL for a begin whose id is already journaled. */
+export function duplicateError(id: string): FaultlineError {
+  return new FaultlineError(
+    'FL_JOURNAL',
+    `journal entry ${id} already exists; an injection is begun once (ids are <runId>:<stepId>:<iteration>)`,
+  );
+}
+
+/** FL_JOURNAL for an update to an id the journal does not hold. */
+export function unknownError(id: string): FaultlineError {
+  return new FaultlineError('FL_JOURNAL', `no journal entry ${id} to update; begin() it before injecting`);
+}
+
+/** FL_JOURNAL for a call after close(). */
+export function closedError(what: string): FaultlineError {
+  return new FaultlineError('FL_JOURNAL', `journal ${what} after close(); open the journal again`);
+}
+
+/** Parses one line; undefined when it is not a well-formed record. */
+export function parseRecord(line: string): JournalRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as Record<string, unknown>;
+  if (r.op === 'begin') {
+    const e = r.entry as Record<string, unknown> | null | undefined;
+    if (typeof e !== 'object' || e === null || typeof e.id !== 'string' || !STATES.has(e.state as string))
+      return undefined;
+    return { op: 'begin', entry: e as unknown as JournalEntry };
+  }
+  if (r.op === 'update' && typeof r.id === 'string' && typeof r.at === 'string') {
+    if (typeof r.patch !== 'object' || r.patch === null || Array.isArray(r.patch)) return undefined;
+    const patch = r.patch as JournalPatch;
+    if (patch.state !== undefined && !STATES.has(patch.state)) return undefined;
+    return { op: 'update', id: r.id, patch, at: r.at };
+  }
+  return undefined;
+}
