@@ -8,7 +8,11 @@ export const STRING_CRITERIA = ['equal', 'notEqual', 'contains', 'matches', 'not
 
 /** A comparator in its plain JSON form, as specs hold it. */
 export type Comparator =
-  | { type: 'int' | 'float'; criteria: Exclude<(typeof NUMBER_CRITERIA)[number], 'oneOf' | 'between'>; value: number }
+  | {
+      type: 'int' | 'float';
+      criteria: Exclude<(typeof NUMBER_CRITERIA)[number], 'oneOf' | 'between'>;
+      value: number;
+    }
   | { type: 'int' | 'float'; criteria: 'oneOf'; value: number[] }
   | { type: 'int' | 'float'; criteria: 'between'; value: [number, number] }
   | { type: 'string'; criteria: Exclude<(typeof STRING_CRITERIA)[number], 'oneOf'>; value: string }
@@ -17,12 +21,19 @@ export type Comparator =
 const num = v.number();
 /** The valibot schema of {@link Comparator}; a `matches` pattern must compile. */
 export const comparatorSchema: v.GenericSchema<Comparator> = v.union([
-  v.object({ type: v.picklist(['int', 'float']), criteria: v.picklist(['>=', '<=', '==', '!=', '>', '<']), value: num }),
+  v.object({
+    type: v.picklist(['int', 'float']),
+    criteria: v.picklist(['>=', '<=', '==', '!=', '>', '<']),
+    value: num,
+  }),
   v.object({ type: v.picklist(['int', 'float']), criteria: v.literal('oneOf'), value: v.array(num) }),
   v.object({
     type: v.picklist(['int', 'float']),
     criteria: v.literal('between'),
-    value: v.pipe(v.tuple([num, num]), v.check(([a, b]) => a <= b, 'between needs [low, high] with low <= high')),
+    value: v.pipe(
+      v.tuple([num, num]),
+      v.check(([a, b]) => a <= b, 'between needs [low, high] with low <= high'),
+    ),
   }),
   v.object({
     type: v.literal('string'),
@@ -45,33 +56,70 @@ export interface Comparison {
 export function compare(actual: Json | undefined, c: Comparator): Comparison {
   const show = JSON.stringify(c.value);
   if (c.type === 'string') {
-    if (typeof actual !== 'string') return { passed: false, message: `expected a string, got ${JSON.stringify(actual)}` };
+    if (typeof actual !== 'string')
+      return { passed: false, message: `expected a string, got ${JSON.stringify(actual)}` };
     let passed: boolean;
     switch (c.criteria) {
-      case 'equal': passed = actual === c.value; break;
-      case 'notEqual': passed = actual !== c.value; break;
-      case 'contains': passed = actual.includes(c.value); break;
-      case 'matches': passed = new RegExp(c.value).test(actual); break;
-      case 'notMatches': passed = !new RegExp(c.value).test(actual); break;
-      case 'oneOf': passed = c.value.includes(actual); break;
+      case 'equal':
+        passed = actual === c.value;
+        break;
+      case 'notEqual':
+        passed = actual !== c.value;
+        break;
+      case 'contains':
+        passed = actual.includes(c.value);
+        break;
+      case 'matches':
+        passed = new RegExp(c.value).test(actual);
+        break;
+      case 'notMatches':
+        passed = !new RegExp(c.value).test(actual);
+        break;
+      case 'oneOf':
+        passed = c.value.includes(actual);
+        break;
     }
     const shown = actual.length > 120 ? `${actual.slice(0, 120)}…` : actual;
     return { passed, message: `${JSON.stringify(shown)} ${c.criteria} ${show}: ${passed ? 'ok' : 'failed'}` };
   }
-  const n = typeof actual === 'number' ? actual : typeof actual === 'string' && actual.trim() !== '' ? Number(actual) : Number.NaN;
+  const n =
+    typeof actual === 'number'
+      ? actual
+      : typeof actual === 'string' && actual.trim() !== ''
+        ? Number(actual)
+        : Number.NaN;
   if (!Number.isFinite(n) || (c.type === 'int' && !Number.isInteger(n))) {
-    return { passed: false, message: `expected ${c.type === 'int' ? 'an integer' : 'a number'}, got ${JSON.stringify(actual)}` };
+    return {
+      passed: false,
+      message: `expected ${c.type === 'int' ? 'an integer' : 'a number'}, got ${JSON.stringify(actual)}`,
+    };
   }
   let passed: boolean;
   switch (c.criteria) {
-    case '>=': passed = n >= c.value; break;
-    case '<=': passed = n <= c.value; break;
-    case '==': passed = n === c.value; break;
-    case '!=': passed = n !== c.value; break;
-    case '>': passed = n > c.value; break;
-    case '<': passed = n < c.value; break;
-    case 'oneOf': passed = c.value.includes(n); break;
-    case 'between': passed = n >= c.value[0] && n <= c.value[1]; break;
+    case '>=':
+      passed = n >= c.value;
+      break;
+    case '<=':
+      passed = n <= c.value;
+      break;
+    case '==':
+      passed = n === c.value;
+      break;
+    case '!=':
+      passed = n !== c.value;
+      break;
+    case '>':
+      passed = n > c.value;
+      break;
+    case '<':
+      passed = n < c.value;
+      break;
+    case 'oneOf':
+      passed = c.value.includes(n);
+      break;
+    case 'between':
+      passed = n >= c.value[0] && n <= c.value[1];
+      break;
   }
   return { passed, message: `${n} ${c.criteria} ${show}: ${passed ? 'ok' : 'failed'}` };
 }

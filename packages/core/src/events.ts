@@ -1,7 +1,7 @@
 import type { Json, JsonObject } from './json.js';
 import type { LogLevel } from './model.js';
-import type { ProbeMode } from './spec.js';
 import type { RunResult, Verdict } from './result.js';
+import type { ProbeMode } from './spec.js';
 
 interface Base {
   /** Monotonic within a run, from 1. */
@@ -18,7 +18,15 @@ export type FaultlineEvent =
   | (Base & { type: 'run.started'; experiment: string; steps: number; faults: number })
   | (Base & { type: 'step.started'; step: number; name?: string; faults: string[] })
   | (Base & { type: 'fault.injecting'; stepId: string; kind: string; entryId: string; iteration: number })
-  | (Base & { type: 'fault.injected'; stepId: string; kind: string; entryId: string; iteration: number; receipt: Json; ms: number })
+  | (Base & {
+      type: 'fault.injected';
+      stepId: string;
+      kind: string;
+      entryId: string;
+      iteration: number;
+      receipt: Json;
+      ms: number;
+    })
   | (Base & {
       type: 'probe.result';
       stepId: string;

@@ -2,28 +2,108 @@
  * @faultline/core — chaos experiments in code: the model, the runner, the rollback journal and the
  * resilience score. Packs (faults, probes) register themselves by kind; core never imports a pack.
  */
-export { ERROR_CODES, FaultlineError, isFaultlineError, errorToJSON, type ErrorCode } from './errors.js';
+
+export {
+  ExperimentBuilder,
+  experiment,
+  type FaultInput,
+  type ProbeLike,
+  probe,
+  type StepOptions,
+  toProbeSpec,
+} from './builder.js';
+export {
+  type Comparator,
+  type Comparison,
+  comparatorSchema,
+  compare,
+  NUMBER_CRITERIA,
+  STRING_CRITERIA,
+} from './comparators.js';
+export { ERROR_CODES, type ErrorCode, errorToJSON, FaultlineError, isFaultlineError } from './errors.js';
+export { EventLog } from './event-log.js';
+export { EventStream, parseNdjson } from './event-stream.js';
+export type { EventDraft, EventOf, EventType, FaultlineEvent, ProbePhase } from './events.js';
+export { folderHub, fromTemplate, type Hub, packHub } from './hub.js';
+export type { ExecuteOptions, InfraInfo, Infrastructure } from './infrastructure.js';
+export {
+  defaultJournalPath,
+  FileJournal,
+  type FileJournalOptions,
+  type FileJournalStats,
+} from './journal/file-journal.js';
+export { MemoryJournal } from './journal/memory-journal.js';
+export {
+  type JournalEntry,
+  type JournalPatch,
+  type JournalState,
+  type RollbackJournal,
+  UNFINISHED_STATES,
+} from './journal.js';
 export type { Json, JsonObject } from './json.js';
-export {
-  parseDuration, parseSize, parsePercent, formatDuration, durationSchema, sizeSchema, percentSchema,
-  type DurationInput, type SizeInput,
-} from './units.js';
-export {
-  defineFault, defineProbe, definePack,
-  type FaultDefinition, type ProbeDefinition, type Pack, type FaultTemplate, type Capability,
-  type CheckContext, type InjectContext, type RevertContext, type InjectionIds, type ProbeContext,
-  type ProbeOutcome, type Logger, type LogLevel, type TunablesInput,
-} from './model.js';
-export { compare, comparatorSchema, NUMBER_CRITERIA, STRING_CRITERIA, type Comparator, type Comparison } from './comparators.js';
-export {
-  experimentSpecSchema, faultStepSchema, probeSpecSchema, runPropertiesSchema, stepSchema, PROBE_MODES, STEP_ID,
-  type ExperimentSpec, type ResolvedSpec, type FaultStep, type FaultStepInput, type ProbeSpec, type ResolvedProbeSpec,
-  type ProbeMode, type RunProperties, type RunPropertiesInput,
-} from './spec.js';
-export type { FaultlineEvent, EventType, EventOf, EventDraft, ProbePhase } from './events.js';
-export type { RunResult, FaultResult, ProbeResult, RevertResult, Verdict } from './result.js';
-export { UNFINISHED_STATES, type JournalEntry, type JournalPatch, type JournalState, type RollbackJournal } from './journal.js';
-export { Registry, parseTunables, faultRef, isJson, type FaultRef, type Registered } from './registry.js';
 export { makeLogger, silentLogger } from './logger.js';
-export { objectName, entryId, OBJECT_PREFIX } from './names.js';
-export { nodePlatform, withBootId, readProcStat, defaultStateDir, type Platform } from './platform.js';
+export {
+  type Capability,
+  type CheckContext,
+  defineFault,
+  definePack,
+  defineProbe,
+  type FaultDefinition,
+  type FaultTemplate,
+  type InjectContext,
+  type InjectionIds,
+  type Logger,
+  type LogLevel,
+  type Pack,
+  type ProbeContext,
+  type ProbeDefinition,
+  type ProbeOutcome,
+  type RevertContext,
+  type TunablesInput,
+} from './model.js';
+export { entryId, OBJECT_PREFIX, objectName } from './names.js';
+export { type Plan, type PlannedFault, type PlannedProbe, planExperiment } from './plan.js';
+export { defaultStateDir, nodePlatform, type Platform, readProcStat, withBootId } from './platform.js';
+export {
+  isAlive,
+  type RecoveredEntry,
+  type RecoverOptions,
+  type RecoveryReport,
+  recover,
+} from './recover.js';
+export { type FaultRef, faultRef, isJson, parseTunables, type Registered, Registry } from './registry.js';
+export type { FaultResult, ProbeResult, RevertResult, RunResult, Verdict } from './result.js';
+export { DEFAULT_RETRY, type RetryPolicy, revertEntry } from './revert.js';
+export { type RunHandle, type RunnerDeps, startRun } from './runner.js';
+export { createRuntime, type RunSink, type Runtime, type RuntimeOptions } from './runtime.js';
+export { probeSuccess, resilienceScore, verdictOf } from './score.js';
+export {
+  type ExperimentSpec,
+  experimentSpecSchema,
+  type FaultStep,
+  type FaultStepInput,
+  faultStepSchema,
+  PROBE_MODES,
+  type ProbeMode,
+  type ProbeSpec,
+  probeSpecSchema,
+  type ResolvedProbeSpec,
+  type ResolvedSpec,
+  type RunProperties,
+  type RunPropertiesInput,
+  runPropertiesSchema,
+  STEP_ID,
+  stepSchema,
+} from './spec.js';
+export { sleep } from './timing.js';
+export {
+  type DurationInput,
+  durationSchema,
+  formatDuration,
+  parseDuration,
+  parsePercent,
+  parseSize,
+  percentSchema,
+  type SizeInput,
+  sizeSchema,
+} from './units.js';

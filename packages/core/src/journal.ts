@@ -34,7 +34,9 @@ export interface JournalEntry {
 }
 
 /** What `update` may change. */
-export type JournalPatch = Partial<Pick<JournalEntry, 'state' | 'receipt' | 'error' | 'manual' | 'revertAttempts'>>;
+export type JournalPatch = Partial<
+  Pick<JournalEntry, 'state' | 'receipt' | 'error' | 'manual' | 'revertAttempts'>
+>;
 
 /**
  * The rollback journal: what makes revert possible after a crash or a reboot.

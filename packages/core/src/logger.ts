@@ -1,5 +1,5 @@
 import type { JsonObject } from './json.js';
-import type { LogLevel, Logger } from './model.js';
+import type { Logger, LogLevel } from './model.js';
 
 /** A Logger over one function. */
 export function makeLogger(write: (level: LogLevel, message: string, data?: JsonObject) => void): Logger {

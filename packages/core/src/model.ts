@@ -139,11 +139,18 @@ export interface Pack {
 }
 
 /** Identity helper: types a fault definition. Does no work. */
-export const defineFault = <T extends GenericSchema, R extends Json = Json>(d: FaultDefinition<T, R>): FaultDefinition<T, R> => d;
+export const defineFault = <T extends GenericSchema, R extends Json = Json>(
+  d: FaultDefinition<T, R>,
+): FaultDefinition<T, R> => d;
 /** Identity helper: types a probe definition. Does no work. */
 export const defineProbe = <T extends GenericSchema>(d: ProbeDefinition<T>): ProbeDefinition<T> => d;
 /** Identity helper: types a pack. Does no work. A pack's module exports it as `pack` (or default). */
 export const definePack = <P extends Pack>(p: P): P => p;
 
 /** Input tunables of a definition (what a spec holds). */
-export type TunablesInput<D> = D extends FaultDefinition<infer T, any> ? InferInput<T> : D extends ProbeDefinition<infer T> ? InferInput<T> : never;
+export type TunablesInput<D> =
+  D extends FaultDefinition<infer T, any>
+    ? InferInput<T>
+    : D extends ProbeDefinition<infer T>
+      ? InferInput<T>
+      : never;

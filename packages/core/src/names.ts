@@ -5,7 +5,10 @@
  * mid-inject can still be cleaned up by name.
  */
 export function objectName(runId: string, stepId: string, iteration = 0): string {
-  const run8 = runId.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 8);
+  const run8 = runId
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 8);
   const step = stepId.toLowerCase().replace(/[^a-z0-9]/g, '_');
   const base = `faultline_${run8}_${step}${iteration > 0 ? `_${iteration}` : ''}`;
   return base.slice(0, 48);

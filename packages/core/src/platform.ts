@@ -63,7 +63,13 @@ export const nodePlatform: Platform = {
 
 /** A platform that reports another boot id: what a test uses to simulate a reboot. */
 export function withBootId(bootId: string, base: Platform = nodePlatform): Platform {
-  return { bootId: () => bootId, get pid() { return base.pid; }, processStart: (pid) => base.processStart(pid) };
+  return {
+    bootId: () => bootId,
+    get pid() {
+      return base.pid;
+    },
+    processStart: (pid) => base.processStart(pid),
+  };
 }
 
 /**

@@ -19,7 +19,10 @@ export class Registry {
   register(pack: Pack): this {
     if (this.#packs.get(pack.name) === pack) return this;
     if (this.#packs.has(pack.name)) {
-      throw new FaultlineError('FL_DUPLICATE_KIND', `a different pack named '${pack.name}' is already registered`);
+      throw new FaultlineError(
+        'FL_DUPLICATE_KIND',
+        `a different pack named '${pack.name}' is already registered`,
+      );
     }
     for (const f of pack.faults ?? []) this.#claim(this.#faults, f.kind, f, pack.name, 'fault');
     for (const p of pack.probes ?? []) this.#claim(this.#probes, p.kind, p, pack.name, 'probe');
@@ -30,9 +33,13 @@ export class Registry {
   #claim<D>(map: Map<string, Registered<D>>, kind: string, def: D, pack: string, what: string): void {
     const had = map.get(kind);
     if (had) {
-      throw new FaultlineError('FL_DUPLICATE_KIND', `${what} kind '${kind}' is defined by both '${had.pack}' and '${pack}'; register only one of them`, {
-        details: { kind },
-      });
+      throw new FaultlineError(
+        'FL_DUPLICATE_KIND',
+        `${what} kind '${kind}' is defined by both '${had.pack}' and '${pack}'; register only one of them`,
+        {
+          details: { kind },
+        },
+      );
     }
     map.set(kind, { def, pack });
   }
@@ -67,16 +74,23 @@ export class Registry {
 
 function unknown(what: string, kind: string, known: string[]): FaultlineError {
   const list = known.length ? known.sort().join(', ') : 'none';
-  return new FaultlineError('FL_UNKNOWN_KIND', `no registered pack provides the ${what} kind '${kind}' (registered: ${list}); register the pack that defines it`, {
-    details: { kind },
-  });
+  return new FaultlineError(
+    'FL_UNKNOWN_KIND',
+    `no registered pack provides the ${what} kind '${kind}' (registered: ${list}); register the pack that defines it`,
+    {
+      details: { kind },
+    },
+  );
 }
 
 /**
  * Validates tunables against a definition's schema. Bad tunables → `FL_TUNABLES` naming each field.
  * Returns the output (defaults applied).
  */
-export function parseTunables<T extends v.GenericSchema>(def: { kind: string; tunables: T }, input: unknown): v.InferOutput<T> {
+export function parseTunables<T extends v.GenericSchema>(
+  def: { kind: string; tunables: T },
+  input: unknown,
+): v.InferOutput<T> {
   const r = v.safeParse(def.tunables, input ?? {});
   if (r.success) return r.output;
   const issues = r.issues.map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`);
@@ -95,7 +109,10 @@ export interface FaultRef {
  * Makes a {@link FaultRef} from a definition, validating the tunables now (`FL_TUNABLES`), so a
  * pack's helpers (`linux.networkLoss({...})`) fail where the mistake is written.
  */
-export function faultRef<D extends FaultDefinition<any, any>>(def: D, tunables: v.InferInput<D['tunables']>): FaultRef {
+export function faultRef<D extends FaultDefinition<any, any>>(
+  def: D,
+  tunables: v.InferInput<D['tunables']>,
+): FaultRef {
   parseTunables(def, tunables);
   return { kind: def.kind, tunables: tunables as JsonObject };
 }
@@ -108,7 +125,9 @@ export function isJson(x: unknown): x is Json {
     if (typeof y === 'number') return Number.isFinite(y);
     if (typeof y !== 'object' || seen.has(y)) return false;
     seen.add(y);
-    const r = Array.isArray(y) ? y.every(ok) : Object.getPrototypeOf(y) === Object.prototype && Object.values(y).every(ok);
+    const r = Array.isArray(y)
+      ? y.every(ok)
+      : Object.getPrototypeOf(y) === Object.prototype && Object.values(y).every(ok);
     seen.delete(y);
     return r;
   };

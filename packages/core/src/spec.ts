@@ -8,7 +8,14 @@ export const PROBE_MODES = ['SOT', 'EOT', 'Edge', 'Continuous', 'OnChaos'] as co
 export type ProbeMode = (typeof PROBE_MODES)[number];
 
 const jsonSchema: v.GenericSchema<Json> = v.lazy(() =>
-  v.union([v.null(), v.boolean(), v.number(), v.string(), v.array(jsonSchema), v.record(v.string(), jsonSchema)]),
+  v.union([
+    v.null(),
+    v.boolean(),
+    v.number(),
+    v.string(),
+    v.array(jsonSchema),
+    v.record(v.string(), jsonSchema),
+  ]),
 );
 const jsonObjectSchema = v.record(v.string(), jsonSchema) as v.GenericSchema<JsonObject>;
 
@@ -33,7 +40,13 @@ export type RunPropertiesInput = v.InferInput<typeof runPropertiesSchema>;
 export type RunProperties = v.InferOutput<typeof runPropertiesSchema>;
 
 const nameSchema = v.pipe(v.string(), v.minLength(1), v.maxLength(120));
-const kindSchema = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/, 'a kind is namespace/kebab-name, e.g. linux/cpu-stress'));
+const kindSchema = v.pipe(
+  v.string(),
+  v.regex(
+    /^[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/,
+    'a kind is namespace/kebab-name, e.g. linux/cpu-stress',
+  ),
+);
 
 /** A probe in a spec. */
 export const probeSpecSchema = v.object({
@@ -53,7 +66,10 @@ export const STEP_ID = /^[a-z0-9][a-z0-9_-]{0,23}$/;
 
 /** One fault in an experiment. */
 export const faultStepSchema = v.object({
-  id: v.pipe(v.string(), v.regex(STEP_ID, 'a step id is 1-24 chars of a-z 0-9 _ - (it names kernel objects)')),
+  id: v.pipe(
+    v.string(),
+    v.regex(STEP_ID, 'a step id is 1-24 chars of a-z 0-9 _ - (it names kernel objects)'),
+  ),
   kind: kindSchema,
   tunables: v.optional(jsonObjectSchema, {}),
   /** Importance 0..10 for the resilience score. */

@@ -2,5 +2,9 @@
  * @faultline/core/testing — the contract suites every implementation passes (vitest). Kept out of
  * the main entry so the runtime never loads vitest or child_process.
  */
-export { faultContract, type FaultContractOptions } from './testing/fault-contract.js';
-export { revertInFreshProcess, type FreshRevertRequest, type FreshRevertResponse } from './testing/fresh-process.js';
+export { type FaultContractOptions, faultContract } from './testing/fault-contract.js';
+export {
+  type FreshRevertRequest,
+  type FreshRevertResponse,
+  revertInFreshProcess,
+} from './testing/fresh-process.js';

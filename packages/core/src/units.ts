@@ -4,10 +4,18 @@ import { FaultlineError } from './errors.js';
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SIZE_UNITS: Record<string, number> = {
   b: 1,
-  k: 1000, kb: 1000, kib: 1024,
-  m: 1000 ** 2, mb: 1000 ** 2, mib: 1024 ** 2,
-  g: 1000 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,
-  t: 1000 ** 4, tb: 1000 ** 4, tib: 1024 ** 4,
+  k: 1000,
+  kb: 1000,
+  kib: 1024,
+  m: 1000 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+  t: 1000 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
 };
 
 /** A duration as the specs write it: `'250ms'`, `'30s'`, `'2m'`, `'1h'`, `'1m30s'`, or a number of milliseconds. */
@@ -24,7 +32,10 @@ export function parseDuration(input: DurationInput): number {
   const s = input.trim();
   const parts = s.match(/^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/) ? s.match(/\d+(?:\.\d+)?(?:ms|s|m|h)/g) : null;
   if (!parts) {
-    throw new FaultlineError('FL_DURATION', `'${input}' is not a duration: write a number and a unit, e.g. '250ms', '30s', '2m', '1h', '1m30s'`);
+    throw new FaultlineError(
+      'FL_DURATION',
+      `'${input}' is not a duration: write a number and a unit, e.g. '250ms', '30s', '2m', '1h', '1m30s'`,
+    );
   }
   let ms = 0;
   for (const p of parts) {
@@ -44,7 +55,10 @@ export function parseSize(input: SizeInput): number {
   const unit = m ? (m[2] ?? '').toLowerCase() || 'b' : undefined;
   const factor = unit === undefined ? undefined : SIZE_UNITS[unit];
   if (!m || factor === undefined) {
-    throw new FaultlineError('FL_DURATION', `'${input}' is not a size: write a number and a unit, e.g. '512MiB', '1GB', '4k', '100b'`);
+    throw new FaultlineError(
+      'FL_DURATION',
+      `'${input}' is not a size: write a number and a unit, e.g. '512MiB', '1GB', '4k', '100b'`,
+    );
   }
   return Math.round(Number(m[1]) * factor);
 }
@@ -84,7 +98,10 @@ function checked<T>(parse: (x: T) => unknown): (x: T) => boolean {
 export const durationSchema = () =>
   v.pipe(
     v.union([v.string(), v.number()]),
-    v.check(checked(parseDuration), (i) => `'${String(i.input)}' is not a duration (e.g. '250ms', '30s', '2m')`),
+    v.check(
+      checked(parseDuration),
+      (i) => `'${String(i.input)}' is not a duration (e.g. '250ms', '30s', '2m')`,
+    ),
   );
 
 /** A valibot schema for a size tunable; read it with {@link parseSize}. */

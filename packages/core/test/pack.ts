@@ -1,7 +1,7 @@
 // A small pack of real, unprivileged faults and probes for core's own tests: their effects are files
 // on disk, so every test can check what was injected and that revert removed it.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { defineFault, definePack, defineProbe, FaultlineError } from '../src/index.js';
@@ -10,7 +10,14 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 
 /** Creates `count` files in `<dir>/<objectName>/`; revert removes that folder. */
@@ -29,7 +36,8 @@ export const touchFiles = defineFault({
     await mkdir(folder, { recursive: true });
     for (let i = 0; i < ctx.tunables.count; i++) {
       await writeFile(join(folder, `f${i}`), `${Date.now()}`);
-      if (ctx.tunables.injectDelayMs) await sleep(ctx.tunables.injectDelayMs / ctx.tunables.count, ctx.signal);
+      if (ctx.tunables.injectDelayMs)
+        await sleep(ctx.tunables.injectDelayMs / ctx.tunables.count, ctx.signal);
     }
     if (ctx.tunables.failIfExists && existsSync(ctx.tunables.failIfExists)) {
       throw new FaultlineError('FL_INJECT', `refusing: ${ctx.tunables.failIfExists} exists`);
@@ -113,7 +121,11 @@ export const countFiles = defineProbe({
 export const fixed = defineProbe({
   kind: 'test/fixed',
   summary: 'passes or fails as told',
-  tunables: v.object({ pass: v.boolean(), delayMs: v.optional(v.number(), 0), failFirst: v.optional(v.number(), 0) }),
+  tunables: v.object({
+    pass: v.boolean(),
+    delayMs: v.optional(v.number(), 0),
+    failFirst: v.optional(v.number(), 0),
+  }),
   async run(ctx) {
     if (ctx.tunables.delayMs) await sleep(ctx.tunables.delayMs, ctx.signal);
     return { passed: ctx.tunables.pass, value: ctx.tunables.pass };
@@ -125,6 +137,13 @@ export const pack = definePack({
   name: new URL(import.meta.url).href,
   faults: [touchFiles, noop, flakyRevert],
   probes: [pathExists, countFiles, fixed],
-  templates: [{ name: 'ten-files', kind: 'test/touch-files', description: 'ten files in /tmp', tunables: { dir: '/tmp', count: 10 } }],
+  templates: [
+    {
+      name: 'ten-files',
+      kind: 'test/touch-files',
+      description: 'ten files in /tmp',
+      tunables: { dir: '/tmp', count: 10 },
+    },
+  ],
 });
 export default pack;

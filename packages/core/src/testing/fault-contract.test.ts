@@ -15,6 +15,9 @@ const tempDir = async () => {
   return d;
 };
 
-faultContract(touchFiles, { pack: pack.name, setup: async () => ({ tunables: { dir: await tempDir(), count: 3 } }) });
+faultContract(touchFiles, {
+  pack: pack.name,
+  setup: async () => ({ tunables: { dir: await tempDir(), count: 3 } }),
+});
 faultContract(flakyRevert, { pack: pack.name, setup: async () => ({ tunables: { dir: await tempDir() } }) });
 faultContract(noop, { pack: pack.name, setup: async () => ({ tunables: {} }) });

@@ -1,0 +1,147 @@
+import { errorToJSON } from './errors.js';
+import type { EventStream } from './event-stream.js';
+import type { JournalEntry, RollbackJournal } from './journal.js';
+import { makeLogger } from './logger.js';
+import type { FaultDefinition, Pack } from './model.js';
+import type { Platform } from './platform.js';
+import type { Registry } from './registry.js';
+import { type RetryPolicy, revertContext, revertEntry } from './revert.js';
+import { timeoutSignal } from './timing.js';
+
+/** Options of `recover()`. */
+export interface RecoverOptions {
+  /** Also try again the entries that are `revert_failed` (default false: they wait for a person). */
+  retryFailed?: boolean;
+}
+
+/** One entry and what recovery did with it. */
+export interface RecoveredEntry {
+  entry: JournalEntry;
+  /**
+   * reverted: it was undone now. gone: from an older boot and no longer in effect (marked reverted).
+   * failed: the revert failed (manual text in the entry). manual: revert_failed, left for a person.
+   * owned: its process is alive, so it is that process's to revert. unloadable: its pack could not be imported.
+   */
+  outcome: 'reverted' | 'gone' | 'failed' | 'manual' | 'owned' | 'unloadable';
+  reason: string;
+}
+
+/** What `recover()` found and did. */
+export interface RecoveryReport {
+  startedAt: string;
+  durationMs: number;
+  entries: RecoveredEntry[];
+  /** Counts by outcome. */
+  counts: Record<RecoveredEntry['outcome'], number>;
+}
+
+/** What recovery needs. */
+export interface RecoverDeps {
+  journal: RollbackJournal;
+  registry: Registry;
+  platform: Platform;
+  stateDir: string;
+  retry: RetryPolicy;
+  /** Where recovery's events go (fault.reverting / fault.reverted / fault.revert_failed / log). */
+  stream: EventStream;
+  /** Entries of runs this process is running now are never touched. */
+  activeRuns: ReadonlySet<string>;
+}
+
+/**
+ * Reverts what a dead process or an older boot left in effect, before anything runs:
+ * - an entry left `injecting`/`active`/`reverting` by a process that is gone (pid + start time) is reverted;
+ * - an entry from another boot is checked with `present()` and reverted where still in effect;
+ * - a live process's entries are left to it; `revert_failed` ones wait for a person unless `retryFailed`.
+ * A pack that an entry names and that is not registered is `import()`ed by its name.
+ */
+export async function recover(deps: RecoverDeps, opts: RecoverOptions = {}): Promise<RecoveryReport> {
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString();
+  const log = makeLogger((level, message, data) =>
+    deps.stream.emit({ type: 'log', level, message, ...(data ? { data } : {}) }),
+  );
+  const entries: RecoveredEntry[] = [];
+  const bootId = deps.platform.bootId();
+  for (const entry of await deps.journal.pending()) {
+    const done = (outcome: RecoveredEntry['outcome'], reason: string) =>
+      entries.push({ entry, outcome, reason });
+    if (deps.activeRuns.has(entry.runId)) continue;
+    if (entry.state === 'revert_failed' && !opts.retryFailed) {
+      done(
+        'manual',
+        `revert failed earlier: ${entry.error?.message ?? 'unknown error'}; run the manual commands or recover({ retryFailed: true })`,
+      );
+      continue;
+    }
+    const otherBoot = entry.bootId !== bootId;
+    if (!otherBoot && entry.state !== 'revert_failed' && isAlive(deps.platform, entry.pid, entry.pidStart)) {
+      done('owned', `process ${entry.pid} that injected it is still running`);
+      continue;
+    }
+    let fault: FaultDefinition<any, any>;
+    try {
+      fault = await loadFault(deps.registry, entry);
+    } catch (e) {
+      done('unloadable', errorToJSON(e).message);
+      log.error(`cannot recover ${entry.kind} (${entry.id}): ${errorToJSON(e).message}`);
+      continue;
+    }
+    if (otherBoot && fault.present) {
+      const { signal, dispose } = timeoutSignal(deps.retry.attemptTimeoutMs);
+      let present = true;
+      try {
+        present = await fault.present(
+          entry.receipt ?? undefined,
+          revertContext(entry, deps.stateDir, log, signal),
+        );
+      } catch (e) {
+        log.warn(
+          `present() of ${entry.kind} (${entry.id}) failed, reverting to be safe: ${errorToJSON(e).message}`,
+        );
+      } finally {
+        dispose();
+      }
+      if (!present) {
+        await deps.journal.update(entry.id, { state: 'reverted' });
+        done('gone', `from boot ${entry.bootId.slice(0, 8)}; no longer in effect`);
+        log.info(`${entry.kind} (${entry.id}) from an older boot is no longer in effect`);
+        continue;
+      }
+    }
+    const base = { stepId: entry.stepId, kind: entry.kind, entryId: entry.id };
+    const r = await revertEntry(
+      entry,
+      fault,
+      { journal: deps.journal, stateDir: deps.stateDir, log, retry: deps.retry },
+      {
+        reverting: (attempt) => deps.stream.emit({ type: 'fault.reverting', ...base, attempt }),
+        reverted: (ms) => deps.stream.emit({ type: 'fault.reverted', ...base, ms }),
+        failed: (error, manual) => deps.stream.emit({ type: 'fault.revert_failed', ...base, error, manual }),
+      },
+    );
+    const why = otherBoot
+      ? `from boot ${entry.bootId.slice(0, 8)} and still in effect`
+      : `process ${entry.pid} is gone`;
+    done(r.ok ? 'reverted' : 'failed', r.ok ? why : `${why}; ${r.error?.message}`);
+  }
+  const counts = { reverted: 0, gone: 0, failed: 0, manual: 0, owned: 0, unloadable: 0 };
+  for (const e of entries) counts[e.outcome]++;
+  return { startedAt, durationMs: Math.round(performance.now() - t0), entries, counts };
+}
+
+/** Is the process that wrote an entry still the same running process? A recycled pid has another start time. */
+export function isAlive(platform: Platform, pid: number, pidStart: string): boolean {
+  const start = platform.processStart(pid);
+  return start !== undefined && (start === pidStart || start === 'unknown' || pidStart === 'unknown');
+}
+
+async function loadFault(registry: Registry, entry: JournalEntry): Promise<FaultDefinition<any, any>> {
+  if (!registry.hasPack(entry.pack)) {
+    const mod = (await import(entry.pack)) as { pack?: Pack; default?: Pack };
+    const pack = mod.pack ?? mod.default;
+    if (!pack) throw new Error(`module '${entry.pack}' exports no pack`);
+    registry.register(pack);
+  }
+  return registry.fault(entry.kind).def;
+}

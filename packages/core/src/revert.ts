@@ -1,0 +1,139 @@
+import { errorToJSON, FaultlineError } from './errors.js';
+import type { JournalEntry, RollbackJournal } from './journal.js';
+import type { FaultDefinition, Logger, RevertContext } from './model.js';
+import type { RevertResult } from './result.js';
+import { sleep, timeoutSignal } from './timing.js';
+
+/** How reverts are retried: `tries` attempts, backoff doubling from `backoffMs` up to `maxBackoffMs`. */
+export interface RetryPolicy {
+  tries: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** One attempt's bound: a revert that hangs counts as failed (default 60 s). */
+  attemptTimeoutMs: number;
+}
+
+/** Defaults: 3 tries, 100 ms then 200 ms apart, 60 s per attempt. */
+export const DEFAULT_RETRY: RetryPolicy = {
+  tries: 3,
+  backoffMs: 100,
+  maxBackoffMs: 5_000,
+  attemptTimeoutMs: 60_000,
+};
+
+/** What the revert loop reports as it goes (the runner turns these into events). */
+export interface RevertHooks {
+  reverting?(attempt: number): void;
+  reverted?(ms: number): void;
+  failed?(error: { code: string; message: string }, manual: string): void;
+}
+
+/** The context a fault's revert gets, from the journal entry alone. */
+export function revertContext(
+  entry: JournalEntry,
+  stateDir: string,
+  log: Logger,
+  signal: AbortSignal,
+): RevertContext<any> {
+  return {
+    runId: entry.runId,
+    stepId: entry.stepId,
+    iteration: entry.iteration,
+    objectName: entry.objectName,
+    tunables: entry.tunables,
+    stateDir,
+    log,
+    signal,
+  };
+}
+
+/**
+ * Reverts one journal entry with retries. Never throws for a failing revert: it ends `reverted` or
+ * `revert_failed` (with the error and the fault's manual text) in the journal and in the result.
+ * Runs to the end even when the run was aborted — reverts are not cancellable, only bounded.
+ */
+export async function revertEntry(
+  entry: JournalEntry,
+  fault: FaultDefinition<any, any>,
+  deps: { journal: RollbackJournal; stateDir: string; log: Logger; retry: RetryPolicy },
+  hooks: RevertHooks = {},
+): Promise<RevertResult> {
+  const t0 = performance.now();
+  const receipt = entry.receipt ?? undefined;
+  await deps.journal.update(entry.id, { state: 'reverting' });
+  let lastError: { code: string; message: string } = { code: 'FL_REVERT', message: 'not attempted' };
+  for (let attempt = 1; attempt <= deps.retry.tries; attempt++) {
+    hooks.reverting?.(attempt);
+    const { signal, dispose } = timeoutSignal(deps.retry.attemptTimeoutMs);
+    try {
+      await Promise.race([
+        fault.revert(receipt, revertContext(entry, deps.stateDir, deps.log, signal)),
+        new Promise((_, reject) =>
+          signal.addEventListener(
+            'abort',
+            () => reject(new Error(`revert timed out after ${deps.retry.attemptTimeoutMs}ms`)),
+            { once: true },
+          ),
+        ),
+      ]);
+      await deps.journal.update(entry.id, { state: 'reverted', revertAttempts: attempt });
+      const ms = Math.round(performance.now() - t0);
+      hooks.reverted?.(ms);
+      return { entryId: entry.id, stepId: entry.stepId, kind: entry.kind, ok: true, attempts: attempt, ms };
+    } catch (e) {
+      lastError = errorToJSON(e);
+      deps.log.warn(
+        `revert of ${entry.kind} (${entry.id}) attempt ${attempt}/${deps.retry.tries} failed: ${lastError.message}`,
+      );
+      if (attempt < deps.retry.tries)
+        await sleep(Math.min(deps.retry.backoffMs * 2 ** (attempt - 1), deps.retry.maxBackoffMs));
+    } finally {
+      dispose();
+    }
+  }
+  const manual = manualText(entry, fault, deps.stateDir, deps.log);
+  const error = {
+    code: 'FL_REVERT',
+    message: `${entry.kind} (${entry.id}) could not be reverted after ${deps.retry.tries} tries: ${lastError.message}`,
+  };
+  await deps.journal.update(entry.id, {
+    state: 'revert_failed',
+    error,
+    manual,
+    revertAttempts: deps.retry.tries,
+  });
+  deps.log.error(`${error.message}. Run by hand:\n${manual}`);
+  hooks.failed?.(error, manual);
+  return {
+    entryId: entry.id,
+    stepId: entry.stepId,
+    kind: entry.kind,
+    ok: false,
+    attempts: deps.retry.tries,
+    ms: Math.round(performance.now() - t0),
+    error,
+    manual,
+  };
+}
+
+function manualText(
+  entry: JournalEntry,
+  fault: FaultDefinition<any, any>,
+  stateDir: string,
+  log: Logger,
+): string {
+  try {
+    return fault.manual(
+      entry.receipt ?? undefined,
+      revertContext(entry, stateDir, log, new AbortController().signal),
+    );
+  } catch (e) {
+    return `(the fault's manual() failed: ${errorToJSON(e).message}) — look for objects named ${entry.objectName}`;
+  }
+}
+
+/** Throws FL_INTERNAL if a value is missing: for invariants the runner relies on. */
+export function must<T>(x: T | undefined, what: string): T {
+  if (x === undefined) throw new FaultlineError('FL_INTERNAL', `${what} is missing`);
+  return x;
+}

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorToJSON } from './errors.js';
+import { EventLog } from './event-log.js';
+import { EventStream } from './event-stream.js';
+import type { FaultlineEvent } from './events.js';
+import { type ExecuteOptions, hostFacts, type Infrastructure } from './infrastructure.js';
+import { defaultJournalPath, FileJournal } from './journal/file-journal.js';
+import type { JournalEntry, RollbackJournal } from './journal.js';
+import { silentLogger } from './logger.js';
+import type { Capability, Pack } from './model.js';
+import { type Plan, planExperiment } from './plan.js';
+import { defaultStateDir, nodePlatform, type Platform, withBootId } from './platform.js';
+import { type RecoverOptions, type RecoveryReport, recover } from './recover.js';
+import { Registry } from './registry.js';
+import type { RunResult } from './result.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './revert.js';
+import { type RunHandle, startRun } from './runner.js';
+import type { ExperimentSpec } from './spec.js';
+
+/** Where a runtime also sends each run (a run-history store such as @faultline/store-sqlite). */
+export interface RunSink {
+  runStarted?(run: { runId: string; spec: ExperimentSpec }): void | Promise<void>;
+  event(e: FaultlineEvent): void;
+  runFinished?(result: RunResult): void | Promise<void>;
+}
+
+/** Options of {@link createRuntime}. */
+export interface RuntimeOptions {
+  /** Packs to register (faults, probes). More with `runtime.register()`. */
+  packs?: Pack[];
+  /** The state directory (journal, run logs). Default: see `defaultStateDir()`. */
+  stateDir?: string;
+  /** The rollback journal. Default: a FileJournal at `<stateDir>/journal.jsonl`. */
+  journal?: RollbackJournal;
+  /** Runs and events also go here. */
+  store?: RunSink;
+  /** Reverts retried: default 3 tries, 100 ms backoff doubling. */
+  retry?: Partial<RetryPolicy>;
+  /** Keep each run's events as NDJSON under `<stateDir>/runs` (default: keep the last 200), or `false`. */
+  eventLog?: false | { retain?: number };
+  /** Run `recover()` before anything else (default true). */
+  recover?: boolean | RecoverOptions;
+  /** Replaces the machine facts (tests). */
+  platform?: Platform;
+  /** Overrides the boot id (a test simulates a reboot with it). */
+  bootId?: string;
+}
+
+/** The faultline runtime: registry, journal, local infrastructure, runs and recovery. */
+export interface Runtime {
+  readonly registry: Registry;
+  readonly journal: RollbackJournal;
+  readonly stateDir: string;
+  /** What recovery did when the runtime was created (undefined with `recover: false`). */
+  readonly recovery: RecoveryReport | undefined;
+  /** Recovery's own events (reverts of old entries, logs). */
+  readonly recoveryEvents: EventStream;
+  register(pack: Pack): Runtime;
+  /** Validates a spec fully (shape, kinds, tunables, durations, probes) and throws what's wrong. */
+  validate(spec: unknown): Plan;
+  /** This process as an infrastructure. */
+  local(): Infrastructure;
+  /** Runs an experiment. Throws synchronously on bad input, before anything is journaled. */
+  run(spec: ExperimentSpec, opts?: ExecuteOptions & { infrastructure?: Infrastructure }): RunHandle;
+  /** Reverts what dead processes or older boots left. */
+  recover(opts?: RecoverOptions): Promise<RecoveryReport>;
+  /** Journal entries whose revert failed: each carries the error and the manual commands. */
+  listManualInterventions(): Promise<JournalEntry[]>;
+  /** A finished (or running) run's events, read back from its NDJSON log. */
+  readRunLog(runId: string, fromSeq?: number): Promise<FaultlineEvent[]>;
+  /** Run ids with a log, newest first. */
+  listRunLogs(): Promise<string[]>;
+  /** Waits for running runs' logs, closes the journal. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a runtime and runs `recover()` first, so nothing a dead process or an older boot left in
+ * effect survives into the new runs.
+ */
+export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+  const stateDir = opts.stateDir ?? defaultStateDir();
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const platform = opts.bootId ? withBootId(opts.bootId, opts.platform) : (opts.platform ?? nodePlatform);
+  const registry = new Registry();
+  for (const p of opts.packs ?? []) registry.register(p);
+  const journal =
+    opts.journal ??
+    (await FileJournal.open(defaultJournalPath(stateDir), { onWarning: (m) => silentLogger.warn(m) }));
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
+  const eventLog =
+    opts.eventLog === false ? undefined : new EventLog(join(stateDir, 'runs'), opts.eventLog ?? {});
+  const activeRuns = new Set<string>();
+  const pendingLogs = new Set<Promise<unknown>>();
+  const recoveryEvents = new EventStream(`recovery-${randomUUID()}`);
+
+  const doRecover = (o?: RecoverOptions) =>
+    recover({ journal, registry, platform, stateDir, retry, stream: recoveryEvents, activeRuns }, o);
+
+  const execute = (plan: Plan, spec: ExperimentSpec, o: ExecuteOptions): RunHandle => {
+    const runId = randomUUID();
+    const stream = new EventStream(runId);
+    activeRuns.add(runId);
+    const sinkErrors = (what: string) => (e: unknown) =>
+      console.warn(`faultline: ${what} failed: ${errorToJSON(e).message}`);
+    const writer = eventLog?.open(runId);
+    const buffered: FaultlineEvent[] = [];
+    stream.pipe((e) => buffered.push(e));
+    void writer?.then((w) => {
+      // events emitted before the file opened are written first, in order
+      for (const e of buffered.splice(0)) w.write(e);
+      stream.pipe((e) => w.write(e));
+    }, sinkErrors('opening the run log'));
+    if (opts.store) {
+      const store = opts.store;
+      void Promise.resolve(store.runStarted?.({ runId, spec })).catch(sinkErrors('store.runStarted'));
+      stream.pipe((e) => {
+        try {
+          store.event(e);
+        } catch (err) {
+          sinkErrors('store.event')(err);
+        }
+      });
+    }
+    const handle = startRun(
+      plan,
+      { journal, platform, stateDir, retry },
+      { runId, signal: o.signal, stream },
+    );
+    const done = handle.result.then(async (result) => {
+      activeRuns.delete(runId);
+      const w = await writer?.catch(() => undefined);
+      await w?.close();
+      await Promise.resolve(opts.store?.runFinished?.(result)).catch(sinkErrors('store.runFinished'));
+      await eventLog?.prune().catch(() => 0);
+    });
+    pendingLogs.add(done);
+    void done.finally(() => pendingLogs.delete(done));
+    return { ...handle, result: done.then(() => handle.result) };
+  };
+
+  const local: Infrastructure = {
+    id: 'local',
+    async describe(signal) {
+      const capabilities: Record<string, Capability> = {};
+      for (const kind of registry.faultKinds()) {
+        const def = registry.fault(kind).def;
+        try {
+          capabilities[kind] = def.check
+            ? await def.check({ signal: signal ?? new AbortController().signal, log: silentLogger })
+            : { available: true };
+        } catch (e) {
+          capabilities[kind] = { available: false, reason: `check() failed: ${errorToJSON(e).message}` };
+        }
+      }
+      return { id: 'local', ...hostFacts(), capabilities };
+    },
+    execute: (spec, o) => execute(planExperiment(spec, registry), spec, o),
+  };
+
+  const runtime: Runtime = {
+    registry,
+    journal,
+    stateDir,
+    recovery: undefined,
+    recoveryEvents,
+    register(pack) {
+      registry.register(pack);
+      return runtime;
+    },
+    validate: (spec) => planExperiment(spec, registry),
+    local: () => local,
+    run(spec, o = {}) {
+      const infra = o.infrastructure ?? local;
+      return infra.execute(spec, o);
+    },
+    recover: doRecover,
+    async listManualInterventions() {
+      return (await journal.pending()).filter((e) => e.state === 'revert_failed');
+    },
+    async readRunLog(runId, fromSeq = 0) {
+      if (!eventLog) throw new Error('the event log is turned off (eventLog: false)');
+      return eventLog.read(runId, fromSeq);
+    },
+    async listRunLogs() {
+      return eventLog ? eventLog.list() : [];
+    },
+    async close() {
+      await Promise.all([...pendingLogs]);
+      recoveryEvents.close();
+      await journal.close();
+    },
+  };
+  if (opts.recover !== false) {
+    (runtime as { recovery: RecoveryReport | undefined }).recovery = await doRecover(
+      opts.recover === true ? {} : opts.recover,
+    );
+  }
+  return runtime;
+}
