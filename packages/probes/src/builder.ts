@@ -65,7 +65,10 @@ export class ProbeBuilder {
     this.state = { def, tunables, name: name.slice(0, 120), run: {}, ...(mode ? { mode } : {}) };
   }
 
-  /** A copy with some state changed (subclasses keep their class). */
+  /**
+   * A copy with some state changed (subclasses keep their class). The copy is made with
+   * Object.create, so subclasses must not use `#private` members (they would not be copied).
+   */
   protected with(patch: Partial<BuilderState>): this {
     const next = Object.create(Object.getPrototypeOf(this)) as this;
     (next as unknown as { state: BuilderState }).state = {

@@ -18,18 +18,18 @@ type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /** Builds a `probe/http` spec. */
 export class HttpProbeBuilder extends ProbeBuilder {
-  #expect(patch: JsonObject): this {
+  private mergeExpect(patch: JsonObject): this {
     return this.tune({
       expect: { ...((this.state.tunables.expect as JsonObject | undefined) ?? {}), ...patch },
     });
   }
   /** Comparator on the status code: `(200)`, `('<', 500)`, `('oneOf', [200, 204])`. */
   expectStatus(...args: NumberExpectation): this {
-    return this.#expect({ status: numberComparator('int', args) as unknown as JsonObject });
+    return this.mergeExpect({ status: numberComparator('int', args) as unknown as JsonObject });
   }
   /** Comparator on the body: `('ok')`, `('contains', 'ok')`, `('matches', '^up')`. */
   expectBody(...args: StringExpectation): this {
-    return this.#expect({ body: stringComparator(args) as unknown as JsonObject });
+    return this.mergeExpect({ body: stringComparator(args) as unknown as JsonObject });
   }
   /** Comparator on a JSON value of the body, at a simple path: `expectJson('$.status', 'equal', 'up')`. */
   expectJson(path: string, ...args: NumberExpectation | StringExpectation): this {
@@ -37,7 +37,7 @@ export class HttpProbeBuilder extends ProbeBuilder {
       typeof args[args.length - 1] === 'string' || (Array.isArray(args[1]) && typeof args[1][0] === 'string')
         ? stringComparator(args as StringExpectation)
         : numberComparator('float', args as NumberExpectation);
-    return this.#expect({ json: { path, comparator: comparator as unknown as JsonObject } });
+    return this.mergeExpect({ json: { path, comparator: comparator as unknown as JsonObject } });
   }
   /** Request headers (merged). */
   headers(headers: Record<string, string>): this {
