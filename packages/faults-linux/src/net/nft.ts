@@ -132,7 +132,7 @@ export function buildTableScript(spec: TableSpec): string {
 }
 
 /** Deletes the table in each family, and succeeds when it is already gone (a bare delete would exit 1). */
-export function buildDeleteScript(name: string, families: readonly NftFamily[]): string {
+export function buildDeleteScript(name: string, families: readonly string[]): string {
   return families.map((f) => `add table ${f} ${name}\ndelete table ${f} ${name}\n`).join('');
 }
 
