@@ -1,0 +1,99 @@
+import {
+  defineFault,
+  FaultlineError,
+  parsePercent,
+  parseSize,
+  percentSchema,
+  sizeSchema,
+} from '@faultline/core';
+import * as v from 'valibot';
+import {
+  checkFloor,
+  type FillReceipt,
+  fillFile,
+  fillManual,
+  fillPath,
+  fillPresent,
+  fillTargets,
+  fsUsage,
+  removeFill,
+} from './host/fill.js';
+import { pathAllowedCheck, pathTunables, resolveAllowedDir } from './host/paths.js';
+
+const tunables = v.pipe(
+  v.strictObject({
+    /** A directory on the filesystem to fill (under /tmp, /var/tmp or allowedRoots). */
+    ...pathTunables,
+    /** Fill until the filesystem is this full (used / size, as `df` shows it). */
+    percent: v.optional(percentSchema()),
+    /** Or write exactly this much. */
+    size: v.optional(sizeSchema()),
+    /** Each write() call writes this much real data. */
+    blockSize: v.optional(sizeSchema(), '4MiB'),
+    /** Refuse to leave less than this free. */
+    safetyFloor: v.optional(sizeSchema(), '1GiB'),
+  }),
+  pathAllowedCheck(),
+  v.check((t) => (t.size === undefined) !== (t.percent === undefined), 'give exactly one of size or percent'),
+  v.check(
+    (t) => parseSize(t.blockSize) >= 512 && parseSize(t.blockSize) <= 64 * 1024 * 1024,
+    'blockSize must be between 512 bytes and 64MiB',
+  ),
+);
+
+/**
+ * `linux/fs-fill`: brings a filesystem to a usage level by writing real data (through the page cache
+ * and writeback, like an application that logs too much) — unlike disk-fill, which reserves blocks.
+ */
+export const fsFill = defineFault<typeof tunables, FillReceipt>({
+  kind: 'linux/fs-fill',
+  summary: 'Fills a filesystem up to a usage percent by writing real data, never below a safety floor',
+  tunables,
+  async check(ctx) {
+    if (!ctx.tunables) return { available: true };
+    try {
+      resolveAllowedDir(ctx.tunables.path, ctx.tunables.allowedRoots);
+      return { available: true };
+    } catch (e) {
+      return {
+        available: false,
+        reason: (e as Error).message,
+        fix: 'create the directory, or name one under the allowed roots',
+      };
+    }
+  },
+  async inject(ctx) {
+    const t = ctx.tunables;
+    const dir = resolveAllowedDir(t.path, t.allowedRoots);
+    const usage = await fsUsage(dir);
+    const bytes =
+      t.size !== undefined
+        ? parseSize(t.size)
+        : Math.round((parsePercent(t.percent!) / 100) * usage.total - usage.used);
+    if (bytes <= 0) {
+      throw new FaultlineError(
+        'FL_CAPABILITY',
+        `linux/fs-fill: ${dir} is already ${((100 * usage.used) / usage.total).toFixed(1)} % full, above the asked ${t.percent} %`,
+      );
+    }
+    await checkFloor('linux/fs-fill', dir, bytes, parseSize(t.safetyFloor));
+    const receipt = await fillFile(fillPath(dir, ctx.objectName), bytes, {
+      blockSize: parseSize(t.blockSize),
+      method: 'write',
+      signal: ctx.signal,
+    });
+    ctx.log.info(`wrote ${bytes} bytes to ${dir}`);
+    return receipt;
+  },
+  async revert(receipt, ctx) {
+    removeFill(fillTargets(receipt, ctx));
+  },
+  present: async (receipt, ctx) => fillPresent(fillTargets(receipt, ctx)),
+  manual: (receipt, ctx) => fillManual(fillTargets(receipt, ctx), ctx.objectName),
+  healthCheck: () => ({
+    name: 'infra-responsive',
+    kind: 'probe/infra-responsive',
+    tunables: {},
+    mode: 'Edge',
+  }),
+});

@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { lstatSync, rmSync } from 'node:fs';
+import { open, statfs } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { FaultlineError, OBJECT_PREFIX, type RevertContext } from '@faultline/core';
+import { run } from '../exec.js';
+import { resolveAllowedDir } from './paths.js';
+
+/** A file a fill fault wrote: its path and inode (revert deletes that file, not a look-alike). */
+export type FillFile = { path: string; ino: string };
+
+/** The receipt of disk-fill and fs-fill. */
+export type FillReceipt = { files: FillFile[]; bytes: number; method: 'fallocate' | 'write' };
+
+/** Bytes an unprivileged writer can still use on the filesystem of `dir`. */
+export async function freeBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
+}
+
+/** Size and used bytes of the filesystem of `dir`. */
+export async function fsUsage(dir: string): Promise<{ total: number; used: number; free: number }> {
+  const s = await statfs(dir);
+  return { total: s.blocks * s.bsize, used: (s.blocks - s.bfree) * s.bsize, free: s.bavail * s.bsize };
+}
+
+/**
+ * Refuses (FL_CAPABILITY, before a byte is written) when writing `bytes` would leave less than
+ * `floor` free: a fill must stress the application, not take the host down.
+ */
+export async function checkFloor(kind: string, dir: string, bytes: number, floor: number): Promise<void> {
+  const free = await freeBytes(dir);
+  if (free - bytes < floor) {
+    const mib = (n: number) => `${Math.floor(n / 1048576)} MiB`;
+    throw new FaultlineError(
+      'FL_CAPABILITY',
+      `${kind}: writing ${mib(bytes)} to ${dir} would leave ${mib(Math.max(0, free - bytes))} free, below the safety floor of ${mib(floor)}; ask for less or lower safetyFloor`,
+      { details: { free, bytes, floor } },
+    );
+  }
+}
+
+/** The one file name a fill fault uses: derived from the injection, so a receipt-less revert finds it. */
+export function fillPath(dir: string, objectName: string): string {
+  return join(dir, `${objectName}.fill`);
+}
+
+/**
+ * Writes `bytes` into a new file (never an existing one: `wx`). `fallocate` reserves the blocks at
+ * once; `write` writes real data block by block (page cache, writeback, the write path), with the
+ * abort signal checked between blocks. Falls back to `write` where fallocate is not supported.
+ */
+export async function fillFile(
+  file: string,
+  bytes: number,
+  opts: { blockSize: number; method: 'fallocate' | 'write'; signal: AbortSignal },
+): Promise<FillReceipt> {
+  const fh = await open(file, 'wx', 0o600);
+  let method = opts.method;
+  try {
+    if (method === 'fallocate') {
+      const r = await run('fallocate', ['-l', String(bytes), file], { signal: opts.signal });
+      if (r.exitCode !== 0) method = 'write';
+    }
+    if (method === 'write') {
+      // random once, reused: compressing or deduplicating filesystems still store every block
+      const block = randomBytes(Math.min(opts.blockSize, Math.max(1, bytes)));
+      for (let done = 0; done < bytes; ) {
+        if (opts.signal.aborted) throw new FaultlineError('FL_ABORTED', `aborted while filling ${file}`);
+        const n = Math.min(block.length, bytes - done);
+        await fh.write(block, 0, n, done);
+        done += n;
+      }
+      await fh.sync();
+    }
+    const st = await fh.stat({ bigint: true });
+    return { files: [{ path: file, ino: String(st.ino) }], bytes, method };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The files a revert may delete: the receipt's, or by name from the tunables when there is none. */
+export function fillTargets(
+  receipt: FillReceipt | undefined,
+  ctx: RevertContext<{ path: string; allowedRoots: string[] }>,
+): FillFile[] {
+  if (receipt) return receipt.files.filter((f) => basename(f.path).startsWith(OBJECT_PREFIX));
+  try {
+    return [
+      {
+        path: fillPath(resolveAllowedDir(ctx.tunables.path, ctx.tunables.allowedRoots), ctx.objectName),
+        ino: '',
+      },
+    ];
+  } catch {
+    return []; // the directory is gone: so is the file
+  }
+}
+
+function currentIno(path: string): string | undefined {
+  try {
+    const st = lstatSync(path, { bigint: true });
+    return st.isFile() ? String(st.ino) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is one of the fill files still there (same inode when the receipt knows it)? */
+export function fillPresent(files: FillFile[]): boolean {
+  return files.some((f) => {
+    const ino = currentIno(f.path);
+    return ino !== undefined && (f.ino === '' || f.ino === ino);
+  });
+}
+
+/** Deletes exactly the fault's own files. Idempotent. */
+export function removeFill(files: FillFile[]): void {
+  for (const f of files) {
+    const ino = currentIno(f.path);
+    if (ino === undefined || (f.ino !== '' && f.ino !== ino)) continue; // gone, or not the file we wrote
+    rmSync(f.path, { force: true });
+  }
+}
+
+/** The commands a person runs. */
+export function fillManual(files: FillFile[], objectName: string): string {
+  if (files.length === 0)
+    return `# nothing to delete: no fill file of ${objectName} is known (look for ${objectName}.fill under the fault's path)`;
+  return [
+    `# delete the fill file(s) of ${objectName}`,
+    ...files.map((f) => `rm -f ${f.path}`),
+    `df -h ${dirname(files[0]!.path)}`,
+  ].join('\n');
+}

@@ -1,0 +1,82 @@
+/**
+ * @faultline/faults-linux — the Linux fault pack: host faults (stress-ng in cgroups, disk fills,
+ * signals, systemd) and network faults (nftables, tc) for faultline experiments.
+ */
+import { definePack, type FaultRef, faultRef } from '@faultline/core';
+import type { InferInput } from 'valibot';
+import { cpuStress } from './cpu-stress.js';
+import { diskFill } from './disk-fill.js';
+import { diskIoStress } from './disk-io-stress.js';
+import { type DoctorReport, doctorFor } from './doctor.js';
+import { fsFill } from './fs-fill.js';
+import { type HostScanOptions, type Leftover, scanHostLeftovers } from './leftovers.js';
+import { memoryStress } from './memory-stress.js';
+import { processKill } from './process-kill.js';
+import { processPause } from './process-pause.js';
+import { serviceRestart } from './service-restart.js';
+
+export { type DoctorReport, type DoctorRow, formatDoctor } from './doctor.js';
+export type { FillReceipt } from './host/fill.js';
+export type { StressReceipt } from './host/stress.js';
+export type { HostScanOptions, Leftover } from './leftovers.js';
+export type { KillReceipt } from './process-kill.js';
+export type { PauseReceipt } from './process-pause.js';
+export type { RestartReceipt } from './service-restart.js';
+export { cpuStress, diskFill, diskIoStress, fsFill, memoryStress, processKill, processPause, serviceRestart };
+
+/** The host faults of this pack. */
+export const hostFaults = [
+  cpuStress,
+  memoryStress,
+  diskIoStress,
+  diskFill,
+  fsFill,
+  processKill,
+  processPause,
+  serviceRestart,
+] as const;
+
+/** The pack: register it with a runtime; a recovering process finds it by this package name. */
+export const pack = definePack({
+  name: '@faultline/faults-linux',
+  faults: [...hostFaults],
+});
+export default pack;
+
+type In<D extends { tunables: any }> = InferInput<D['tunables']>;
+
+/** Typed helpers that validate tunables where they are written: `linux.cpuStress({ load: 80 })`. */
+export const linux = {
+  /** `linux/cpu-stress`. */
+  cpuStress: (t: In<typeof cpuStress> = {}): FaultRef => faultRef(cpuStress, t),
+  /** `linux/memory-stress`. */
+  memoryStress: (t: In<typeof memoryStress>): FaultRef => faultRef(memoryStress, t),
+  /** `linux/disk-io-stress`. */
+  diskIoStress: (t: In<typeof diskIoStress>): FaultRef => faultRef(diskIoStress, t),
+  /** `linux/disk-fill`. */
+  diskFill: (t: In<typeof diskFill>): FaultRef => faultRef(diskFill, t),
+  /** `linux/fs-fill`. */
+  fsFill: (t: In<typeof fsFill>): FaultRef => faultRef(fsFill, t),
+  /** `linux/process-kill`. */
+  processKill: (t: In<typeof processKill>): FaultRef => faultRef(processKill, t),
+  /** `linux/process-pause`. */
+  processPause: (t: In<typeof processPause>): FaultRef => faultRef(processPause, t),
+  /** `linux/service-restart`. */
+  serviceRestart: (t: In<typeof serviceRestart>): FaultRef => faultRef(serviceRestart, t),
+};
+
+/** Every fault kind of the pack, available or not on this host and why (each fault's `check()`). */
+export function doctor(opts: { signal?: AbortSignal } = {}): Promise<DoctorReport> {
+  return doctorFor(pack.faults, opts);
+}
+
+/** Options of {@link scanLeftovers}. */
+export interface ScanOptions extends HostScanOptions {
+  /** Network namespaces to look into as well (besides the host's). */
+  namespaces?: readonly string[];
+}
+
+/** What faultline left on this host: cgroups, stress processes, fill files, paused processes, network objects. */
+export async function scanLeftovers(opts: ScanOptions = {}): Promise<Leftover[]> {
+  return scanHostLeftovers(opts);
+}

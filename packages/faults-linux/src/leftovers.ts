@@ -1,0 +1,114 @@
+import { type Dirent, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultStateDir, OBJECT_PREFIX } from '@faultline/core';
+import { cgroupRoots, groupPids } from './host/cgroup.js';
+import { effectiveRoots } from './host/paths.js';
+import { type ProcessRef, readComm, stateOf } from './host/proc.js';
+
+/** Something faultline left on the host: what it is, where, and the command that removes it. */
+export type Leftover = { type: string; name: string; detail: string; fix: string };
+
+/** Options of {@link scanHostLeftovers}. */
+export interface HostScanOptions {
+  /** Extra roots to look for fill files in (besides /tmp and /var/tmp). */
+  allowedRoots?: readonly string[];
+  /** The state dir process-pause records into (default: the runtime's). */
+  stateDir?: string;
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** faultline cgroups (one entry per name, all its hierarchies) and the processes still inside them. */
+function cgroupLeftovers(): Leftover[] {
+  const byName = new Map<string, string[]>();
+  for (const root of cgroupRoots()) {
+    for (const name of listDir(root).filter((n) => n.startsWith(OBJECT_PREFIX)))
+      byName.set(name, [...(byName.get(name) ?? []), join(root, name)]);
+  }
+  const out: Leftover[] = [];
+  for (const [name, dirs] of byName) {
+    const pids = groupPids(dirs);
+    const v2 = dirs.find((d) => existsSync(join(d, 'cgroup.kill')));
+    const kill = v2
+      ? `echo 1 > ${v2}/cgroup.kill`
+      : `cat ${dirs.map((d) => `${d}/cgroup.procs`).join(' ')} | sort -u | xargs -r kill -9`;
+    out.push({
+      type: 'cgroup',
+      name,
+      detail: `${dirs.join(', ')} (${pids.length} process(es))`,
+      fix: `${kill}; rmdir ${dirs.join(' ')}`,
+    });
+    for (const pid of pids)
+      out.push({
+        type: 'process',
+        name,
+        detail: `pid ${pid} (${readComm(pid) ?? '?'}) in cgroup ${name}`,
+        fix: `kill -9 ${pid}`,
+      });
+  }
+  return out;
+}
+
+/** Fill files and disk-io dirs named faultline_* under the allowed roots (three levels deep, bounded). */
+function fileLeftovers(roots: readonly string[]): Leftover[] {
+  const out: Leftover[] = [];
+  let budget = 20_000; // entries looked at: a huge /tmp must not make a scan hang
+  const walk = (dir: string, depth: number) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (--budget < 0) return;
+      const p = join(dir, e.name);
+      if (e.name.startsWith(OBJECT_PREFIX))
+        out.push({ type: 'file', name: e.name.replace(/\.fill$/, ''), detail: p, fix: `rm -rf ${p}` });
+      else if (depth > 0 && e.isDirectory()) walk(p, depth - 1); // never follows symlinks
+    }
+  };
+  for (const r of roots) walk(r, 2);
+  return out;
+}
+
+/** Processes still stopped that process-pause recorded under the state dir. */
+function pausedLeftovers(stateDir: string): Leftover[] {
+  const out: Leftover[] = [];
+  const dir = join(stateDir, 'paused');
+  for (const f of listDir(dir).filter((n) => n.endsWith('.json'))) {
+    let targets: ProcessRef[] = [];
+    try {
+      targets = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { targets: ProcessRef[] }).targets;
+    } catch {
+      continue;
+    }
+    for (const p of targets) {
+      const s = stateOf(p);
+      if (s === 'T' || s === 't') {
+        out.push({
+          type: 'paused-process',
+          name: f.replace(/\.json$/, ''),
+          detail: `pid ${p.pid} (${p.comm}) stopped`,
+          fix: `kill -CONT ${p.pid}`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Host leftovers: faultline cgroups and their processes, fill files, paused processes. */
+export async function scanHostLeftovers(opts: HostScanOptions = {}): Promise<Leftover[]> {
+  return [
+    ...cgroupLeftovers(),
+    ...fileLeftovers(effectiveRoots(opts.allowedRoots ?? [])),
+    ...pausedLeftovers(opts.stateDir ?? defaultStateDir()),
+  ];
+}

@@ -1,0 +1,69 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defineFault, durationSchema, FaultlineError } from '@faultline/core';
+import * as v from 'valibot';
+import { findTargets, isSameProcess, type ProcessRef, refuseProtected, signalIfSame } from './host/proc.js';
+import { oneTargetCheck, SIGNALS, targetTunables } from './host/tunables.js';
+
+const tunables = v.pipe(
+  v.strictObject({
+    ...targetTunables,
+    /** The signal to send (default SIGTERM). */
+    signal: v.optional(v.picklist(SIGNALS), 'SIGTERM'),
+    /** Shorthand for signal SIGKILL. */
+    force: v.optional(v.boolean(), false),
+    /** The runner injects again at this rhythm: each time, whatever matches now (respawns too) is killed. */
+    interval: v.optional(durationSchema()),
+  }),
+  oneTargetCheck(),
+);
+
+/** What process-kill did: the processes it signalled, and which of them were gone 1 s later. */
+export type KillReceipt = { signal: string; killed: ProcessRef[]; exited: number[] };
+
+/**
+ * `linux/process-kill`: sends a signal to the processes named by pid, name (comm) or a pattern on the
+ * command line. There is nothing to undo: revert is a no-op and says so; restarting is the job of the
+ * target's supervisor, which is what this fault tests. Never targets PID 1 or faultline itself.
+ */
+export const processKill = defineFault<typeof tunables, KillReceipt>({
+  kind: 'linux/process-kill',
+  summary: 'Kills processes by pid, name or command-line pattern (again at each interval)',
+  tunables,
+  async check() {
+    return { available: true, reason: 'signals need the same user as the target, or root' };
+  },
+  async inject(ctx) {
+    const t = ctx.tunables;
+    refuseProtected(t, 'linux/process-kill');
+    const signal = t.force ? 'SIGKILL' : t.signal;
+    const targets = findTargets(t);
+    if (targets.length === 0) {
+      const what = t.pids
+        ? `pids ${t.pids.join(',')}`
+        : t.names
+          ? `names ${t.names.join(',')}`
+          : `pattern /${t.pattern}/`;
+      // a rhythmic kill may run before the supervisor respawned: only the first injection insists
+      if (ctx.iteration === 0)
+        throw new FaultlineError('FL_INJECT', `linux/process-kill: no process matches ${what}`);
+      ctx.log.warn(`no process matches ${what} at this interval`);
+      return { signal, killed: [], exited: [] };
+    }
+    const killed = targets.filter((p) => signalIfSame(p, signal));
+    ctx.log.info(`sent ${signal} to ${killed.length} process(es)`, { pids: killed.map((p) => p.pid) });
+    for (let i = 0; i < 50 && killed.some(isSameProcess); i++) await sleep(20);
+    return { signal, killed, exited: killed.filter((p) => !isSameProcess(p)).map((p) => p.pid) };
+  },
+  // honest no-op: a killed process cannot be un-killed; its supervisor restarts it (or not: the finding)
+  async revert() {},
+  manual(receipt, ctx) {
+    const who = receipt?.killed.map((p) => `${p.comm}(${p.pid})`).join(', ') || 'no process';
+    return `# nothing to revert: ${ctx.objectName} sent ${receipt?.signal ?? 'a signal'} to ${who}.\n# Restart the service through its supervisor if it did not come back, e.g. systemctl start <unit>`;
+  },
+  healthCheck: (t) =>
+    t.names?.[0] !== undefined
+      ? { name: 'process-alive', kind: 'probe/process-alive', tunables: { name: t.names[0] }, mode: 'Edge' }
+      : t.pids?.[0] !== undefined
+        ? { name: 'process-alive', kind: 'probe/process-alive', tunables: { pid: t.pids[0] }, mode: 'Edge' }
+        : { name: 'infra-responsive', kind: 'probe/infra-responsive', tunables: {}, mode: 'Edge' },
+});
