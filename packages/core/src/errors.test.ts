@@ -5,7 +5,7 @@ import { ERROR_CODES, errorToJSON, FaultlineError, isFaultlineError } from './er
 describe('error codes', () => {
   it('the registry and docs/errors.md list the same codes', () => {
     const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
-    const documented = [...doc.matchAll(/^\| `(FL_[A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
+    const documented = [...doc.matchAll(/^\| `(FL_[A-Z_]+)`\s*\|/gm)].map((m) => m[1]).sort();
     expect(documented).toEqual(Object.keys(ERROR_CODES).sort());
   });
   it('FaultlineError carries code, cause and details, and serialises to JSON', () => {
