@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isFaultlineError } from '@faultline/core';
 import { describe, expect, it } from 'vitest';
@@ -24,7 +24,10 @@ function pidsRunning(argv: string[]): number[] {
 describe.concurrent('probe/cmd', () => {
   it('compares trimmed stdout with each string criterion', async () => {
     const out = (criteria: string, value: unknown) =>
-      runProbe(cmdProbe, { command: ['printf', '  hello world\\n\\n'], stdout: { type: 'string', criteria, value } });
+      runProbe(cmdProbe, {
+        command: ['printf', '  hello world\\n\\n'],
+        stdout: { type: 'string', criteria, value },
+      });
     expect((await out('equal', 'hello world')).passed).toBe(true);
     expect((await out('equal', '  hello world')).passed).toBe(false);
     expect((await out('contains', 'o w')).passed).toBe(true);
@@ -40,17 +43,33 @@ describe.concurrent('probe/cmd', () => {
     const plain = await runProbe(cmdProbe, exit3);
     expect(plain.passed).toBe(false);
     expect(plain.value).toMatchObject({ exitCode: 3 });
-    expect((await runProbe(cmdProbe, { ...exit3, exitCode: { type: 'int', criteria: '==', value: 3 } })).passed).toBe(true);
-    expect((await runProbe(cmdProbe, { ...exit3, exitCode: { type: 'int', criteria: 'between', value: [1, 2] } })).passed).toBe(false);
+    expect(
+      (await runProbe(cmdProbe, { ...exit3, exitCode: { type: 'int', criteria: '==', value: 3 } })).passed,
+    ).toBe(true);
+    expect(
+      (await runProbe(cmdProbe, { ...exit3, exitCode: { type: 'int', criteria: 'between', value: [1, 2] } }))
+        .passed,
+    ).toBe(false);
     expect((await runProbe(cmdProbe, { command: ['true'] })).passed).toBe(true);
   });
 
   it('never gives argv to a shell; a shell only with shell: true', async () => {
-    const argv = await runProbe(cmdProbe, { command: ['echo', '$(id -u) | x'], stdout: { type: 'string', criteria: 'equal', value: '$(id -u) | x' } });
+    const argv = await runProbe(cmdProbe, {
+      command: ['echo', '$(id -u) | x'],
+      stdout: { type: 'string', criteria: 'equal', value: '$(id -u) | x' },
+    });
     expect(argv.passed, argv.message).toBe(true);
-    const sh = await runProbe(cmdProbe, { command: 'echo abc | tr a z', shell: true, stdout: { type: 'string', criteria: 'equal', value: 'zbc' } });
+    const sh = await runProbe(cmdProbe, {
+      command: 'echo abc | tr a z',
+      shell: true,
+      stdout: { type: 'string', criteria: 'equal', value: 'zbc' },
+    });
     expect(sh.passed, sh.message).toBe(true);
-    const reject = (t: unknown) => runProbe(cmdProbe, t).then(() => 'ran', (e) => isFaultlineError(e, 'FL_TUNABLES'));
+    const reject = (t: unknown) =>
+      runProbe(cmdProbe, t).then(
+        () => 'ran',
+        (e) => isFaultlineError(e, 'FL_TUNABLES'),
+      );
     expect(await reject({ command: 'echo hi' })).toBe(true);
     expect(await reject({ command: ['echo', 'hi'], shell: true })).toBe(true);
     expect(await reject({ command: [] })).toBe(true);
@@ -101,7 +120,10 @@ describe.concurrent('probe/cmd', () => {
       });
       expect(r.passed, r.message).toBe(true);
       // the same command outside sees the host's interfaces too (the test would pass vacuously otherwise)
-      const outside = await runProbe(cmdProbe, { command: ['ip', '-o', 'link', 'show'], stdout: { type: 'string', criteria: 'matches', value: '^1: lo:[^\\n]*$' } });
+      const outside = await runProbe(cmdProbe, {
+        command: ['ip', '-o', 'link', 'show'],
+        stdout: { type: 'string', criteria: 'matches', value: '^1: lo:[^\\n]*$' },
+      });
       expect(outside.passed).toBe(false);
       const missing = await runProbe(cmdProbe, { command: ['true'], namespace: `${ns}_none` });
       expect(missing.passed).toBe(false);

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { type Server, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { isFaultlineError } from '@faultline/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostReachableProbe } from './host-reachable.js';
@@ -24,8 +24,18 @@ beforeAll(async () => {
   execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
   execFileSync('ip', ['netns', 'add', NS_DOWN]); // loopback left down
   // a listener that exists only inside the namespace
-  inside = spawn('ip', ['netns', 'exec', NS, process.execPath, '-e',
-    "const s=require('net').createServer(c=>c.end()).listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  inside = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS,
+      process.execPath,
+      '-e',
+      "const s=require('net').createServer(c=>c.end()).listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   insidePort = await new Promise<number>((resolve, reject) => {
     inside!.stdout!.once('data', (b: Buffer) => resolve(Number(b.toString().trim())));
     inside!.once('exit', () => reject(new Error('listener in the namespace died')));
@@ -67,10 +77,13 @@ describe.concurrent('probe/host-reachable', () => {
   });
 
   const hasPing = which('ping') !== undefined;
-  if (!hasPing) console.log('probe/host-reachable ICMP test skipped: no ping on this host (apt package iputils-ping)');
+  if (!hasPing)
+    console.log('probe/host-reachable ICMP test skipped: no ping on this host (apt package iputils-ping)');
   it.skipIf(!hasPing)('ICMP-pings a host from a namespace', async () => {
     expect((await runProbe(hostReachableProbe, { host: '127.0.0.1', namespace: NS })).passed).toBe(true);
-    expect((await runProbe(hostReachableProbe, { host: '127.0.0.1', namespace: NS_DOWN })).passed).toBe(false);
+    expect((await runProbe(hostReachableProbe, { host: '127.0.0.1', namespace: NS_DOWN })).passed).toBe(
+      false,
+    );
   });
   it.skipIf(hasPing)('without ping, an ICMP check says what to install', async () => {
     const e = await runProbe(hostReachableProbe, { host: '127.0.0.1' }).catch((x: unknown) => x);
@@ -86,7 +99,9 @@ describe.concurrent('probe/host-reachable', () => {
 
 describe.concurrent('probe/process-alive', () => {
   const start = (title: string) =>
-    spawn(process.execPath, ['-e', `process.title=${JSON.stringify(title)};setTimeout(()=>{},30000)`], { stdio: 'ignore' });
+    spawn(process.execPath, ['-e', `process.title=${JSON.stringify(title)};setTimeout(()=>{},30000)`], {
+      stdio: 'ignore',
+    });
   const exited = (c: ChildProcess) => new Promise((r) => c.once('exit', r));
 
   it('by pid: alive, then gone once killed', async () => {
@@ -121,9 +136,13 @@ describe.concurrent('probe/process-alive', () => {
 
   it('a zombie is not alive', async () => {
     // sh starts a short child, then execs a sleep that never reaps it: the child stays a zombie
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     try {
-      const zombie = await new Promise<number>((r) => parent.stdout!.once('data', (b: Buffer) => r(Number(b.toString().trim()))));
+      const zombie = await new Promise<number>((r) =>
+        parent.stdout!.once('data', (b: Buffer) => r(Number(b.toString().trim()))),
+      );
       await new Promise((r) => setTimeout(r, 200));
       const out = await runProbe(processAliveProbe, { pid: zombie });
       expect(out.passed).toBe(false);

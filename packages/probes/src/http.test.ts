@@ -1,10 +1,10 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isFaultlineError } from '@faultline/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProbe } from './http.js';
-import { type TestPki, makePki, runProbe } from './test-support.js';
+import { makePki, runProbe, type TestPki } from './test-support.js';
 
 function handler(req: IncomingMessage, res: ServerResponse) {
   const url = new URL(req.url ?? '/', 'http://x');
@@ -18,7 +18,11 @@ function handler(req: IncomingMessage, res: ServerResponse) {
     case '/err':
       return send(500, 'boom');
     case '/json':
-      return send(200, JSON.stringify({ a: { b: [7, 'x'] }, status: 'up', 'odd key': true }), 'application/json');
+      return send(
+        200,
+        JSON.stringify({ a: { b: [7, 'x'] }, status: 'up', 'odd key': true }),
+        'application/json',
+      );
     case '/slow':
       return void setTimeout(() => send(200, 'late ok'), Number(url.searchParams.get('ms') ?? 300));
     case '/hang':
@@ -43,7 +47,8 @@ let tlsBase = '';
 let pki: TestPki;
 let otherPki: TestPki;
 
-const listen = (s: Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
+const listen = (s: Server) =>
+  new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
 const close = (s: Server) => {
   s.closeAllConnections();
   return new Promise((r) => s.close(r));
@@ -76,47 +81,83 @@ describe.concurrent('probe/http', () => {
 
   // every number criterion, on the status code 200, once where it holds and once where it does not
   const statusCases: [string, unknown, unknown][] = [
-    ['==', 200, 201], ['!=', 404, 200], ['>=', 200, 201], ['<=', 200, 199], ['>', 199, 200], ['<', 201, 200],
-    ['oneOf', [200, 204], [201, 204]], ['between', [200, 299], [300, 399]],
+    ['==', 200, 201],
+    ['!=', 404, 200],
+    ['>=', 200, 201],
+    ['<=', 200, 199],
+    ['>', 199, 200],
+    ['<', 201, 200],
+    ['oneOf', [200, 204], [201, 204]],
+    ['between', [200, 299], [300, 399]],
   ];
   for (const [criteria, pass, fail] of statusCases) {
     it(`status ${criteria}`, async () => {
-      const yes = await runProbe(httpProbe, { url: `${base}/ok`, expect: { status: { type: 'int', criteria, value: pass } } });
-      const no = await runProbe(httpProbe, { url: `${base}/ok`, expect: { status: { type: 'int', criteria, value: fail } } });
+      const yes = await runProbe(httpProbe, {
+        url: `${base}/ok`,
+        expect: { status: { type: 'int', criteria, value: pass } },
+      });
+      const no = await runProbe(httpProbe, {
+        url: `${base}/ok`,
+        expect: { status: { type: 'int', criteria, value: fail } },
+      });
       expect([yes.passed, no.passed], `${yes.message} / ${no.message}`).toEqual([true, false]);
     });
   }
 
   const bodyCases: [string, unknown, unknown][] = [
-    ['equal', 'all ok', 'all'], ['notEqual', 'nope', 'all ok'], ['contains', 'l o', 'ko'], ['matches', '^all\\s+ok$', '^ok'],
-    ['notMatches', 'error', 'o+k'], ['oneOf', ['x', 'all ok'], ['x', 'y']],
+    ['equal', 'all ok', 'all'],
+    ['notEqual', 'nope', 'all ok'],
+    ['contains', 'l o', 'ko'],
+    ['matches', '^all\\s+ok$', '^ok'],
+    ['notMatches', 'error', 'o+k'],
+    ['oneOf', ['x', 'all ok'], ['x', 'y']],
   ];
   for (const [criteria, pass, fail] of bodyCases) {
     it(`body ${criteria}`, async () => {
-      const yes = await runProbe(httpProbe, { url: `${base}/ok`, expect: { body: { type: 'string', criteria, value: pass } } });
-      const no = await runProbe(httpProbe, { url: `${base}/ok`, expect: { body: { type: 'string', criteria, value: fail } } });
+      const yes = await runProbe(httpProbe, {
+        url: `${base}/ok`,
+        expect: { body: { type: 'string', criteria, value: pass } },
+      });
+      const no = await runProbe(httpProbe, {
+        url: `${base}/ok`,
+        expect: { body: { type: 'string', criteria, value: fail } },
+      });
       expect([yes.passed, no.passed], `${yes.message} / ${no.message}`).toEqual([true, false]);
     });
   }
 
   it('compares a JSON value at a path, numbers and strings', async () => {
-    const at = (path: string, comparator: unknown) => runProbe(httpProbe, { url: `${base}/json`, expect: { json: { path, comparator } } });
+    const at = (path: string, comparator: unknown) =>
+      runProbe(httpProbe, { url: `${base}/json`, expect: { json: { path, comparator } } });
     expect((await at('$.a.b[0]', { type: 'int', criteria: '==', value: 7 })).passed).toBe(true);
     expect((await at('$.a.b[0]', { type: 'float', criteria: '>', value: 7 })).passed).toBe(false);
     expect((await at('$.a.b[-1]', { type: 'string', criteria: 'equal', value: 'x' })).passed).toBe(true);
-    expect((await at("$['odd key']", { type: 'string', criteria: 'equal', value: 'true' })).passed).toBe(true);
-    expect((await at('$.status', { type: 'string', criteria: 'oneOf', value: ['up', 'ok'] })).passed).toBe(true);
+    expect((await at("$['odd key']", { type: 'string', criteria: 'equal', value: 'true' })).passed).toBe(
+      true,
+    );
+    expect((await at('$.status', { type: 'string', criteria: 'oneOf', value: ['up', 'ok'] })).passed).toBe(
+      true,
+    );
     const missing = await at('$.a.c', { type: 'int', criteria: '==', value: 1 });
     expect(missing.passed).toBe(false);
     expect(missing.message).toContain('absent');
-    const notJson = await runProbe(httpProbe, { url: `${base}/ok`, expect: { json: { path: '$.a', comparator: { type: 'int', criteria: '==', value: 1 } } } });
+    const notJson = await runProbe(httpProbe, {
+      url: `${base}/ok`,
+      expect: { json: { path: '$.a', comparator: { type: 'int', criteria: '==', value: 1 } } },
+    });
     expect(notJson.message).toContain('not JSON');
   });
 
   it('sends method, headers and body', async () => {
     const r = await runProbe(httpProbe, {
-      method: 'POST', url: `${base}/echo`, headers: { 'x-probe': 'fld' }, body: 'payload',
-      expect: { status: { type: 'int', criteria: '==', value: 201 }, body: { type: 'string', criteria: 'equal', value: 'POST fld payload' } },
+      method: 'POST',
+      url: `${base}/echo`,
+      headers: { 'x-probe': 'fld' },
+      body: 'payload',
+      expect: {
+        status: { type: 'int', criteria: '==', value: 201 },
+        body: { type: 'string', criteria: 'equal', value: 'POST fld payload' },
+      },
     });
     expect(r.passed, r.message).toBe(true);
   });
@@ -161,9 +202,23 @@ describe.concurrent('probe/http', () => {
   });
 
   it('rejects a string comparator on the status and a bad JSON path before running', async () => {
-    const bad = (t: unknown) => runProbe(httpProbe, t).then(() => 'ran', (e) => (isFaultlineError(e, 'FL_TUNABLES') ? 'FL_TUNABLES' : String(e)));
-    expect(await bad({ url: `${base}/ok`, expect: { status: { type: 'string', criteria: 'equal', value: '200' } } })).toBe('FL_TUNABLES');
-    expect(await bad({ url: `${base}/ok`, expect: { json: { path: 'a.b', comparator: { type: 'int', criteria: '==', value: 1 } } } })).toBe('FL_TUNABLES');
+    const bad = (t: unknown) =>
+      runProbe(httpProbe, t).then(
+        () => 'ran',
+        (e) => (isFaultlineError(e, 'FL_TUNABLES') ? 'FL_TUNABLES' : String(e)),
+      );
+    expect(
+      await bad({
+        url: `${base}/ok`,
+        expect: { status: { type: 'string', criteria: 'equal', value: '200' } },
+      }),
+    ).toBe('FL_TUNABLES');
+    expect(
+      await bad({
+        url: `${base}/ok`,
+        expect: { json: { path: 'a.b', comparator: { type: 'int', criteria: '==', value: 1 } } },
+      }),
+    ).toBe('FL_TUNABLES');
     expect(await bad({ url: 'ftp://x/' })).toBe('FL_TUNABLES');
   });
 });

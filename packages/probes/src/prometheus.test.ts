@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,12 @@ import { runProbe } from './test-support.js';
 
 // A real Prometheus (Debian's package) scraping a tiny exporter every 200 ms, on loopback ports.
 const METRICS = [
-  '# TYPE fld_ratio gauge', 'fld_ratio 0.25',
-  '# TYPE fld_depth gauge', 'fld_depth{queue="a"} 3', 'fld_depth{queue="b"} 9', '',
+  '# TYPE fld_ratio gauge',
+  'fld_ratio 0.25',
+  '# TYPE fld_depth gauge',
+  'fld_depth{queue="a"} 3',
+  'fld_depth{queue="b"} 9',
+  '',
 ].join('\n');
 
 let exporter: Server;
@@ -35,18 +39,28 @@ beforeAll(async () => {
   await new Promise<void>((r) => exporter.listen(0, '127.0.0.1', r));
   const target = `127.0.0.1:${(exporter.address() as AddressInfo).port}`;
   dir = mkdtempSync(join(tmpdir(), 'fld-prom-'));
-  writeFileSync(join(dir, 'prometheus.yml'), [
-    'global: { scrape_interval: 200ms, evaluation_interval: 1s }',
-    'scrape_configs:',
-    `  - { job_name: fld, static_configs: [ { targets: ['${target}'] } ] }`, '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    [
+      'global: { scrape_interval: 200ms, evaluation_interval: 1s }',
+      'scrape_configs:',
+      `  - { job_name: fld, static_configs: [ { targets: ['${target}'] } ] }`,
+      '',
+    ].join('\n'),
+  );
   // Prometheus cannot report a port it chose, so take a free one; a collision only fails this setup
   const port = await freePort();
   endpoint = `http://127.0.0.1:${port}`;
-  prom = spawn('/usr/bin/prometheus', [
-    `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  prom = spawn(
+    '/usr/bin/prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   prom.stderr!.on('data', (b: Buffer) => {
     stderr += b.toString();
@@ -55,7 +69,11 @@ beforeAll(async () => {
   const until = Date.now() + 25_000;
   for (;;) {
     if (prom.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-    const r = await runProbe(prometheusProbe, { endpoint, query: 'fld_ratio', value: { type: 'float', criteria: '>=', value: 0 } }, 1000);
+    const r = await runProbe(
+      prometheusProbe,
+      { endpoint, query: 'fld_ratio', value: { type: 'float', criteria: '>=', value: 0 } },
+      1000,
+    );
     if (r.passed) break;
     if (Date.now() > until) throw new Error(`prometheus had no data within 25 s: ${r.message}\n${stderr}`);
     await new Promise((res) => setTimeout(res, 200));
@@ -74,12 +92,23 @@ afterAll(async () => {
 
 describe.concurrent('probe/prometheus', () => {
   const cases: [string, unknown, unknown][] = [
-    ['<', 0.5, 0.25], ['>', 0.2, 0.25], ['<=', 0.25, 0.2], ['>=', 0.25, 0.3], ['==', 0.25, 0.26], ['!=', 1, 0.25],
-    ['oneOf', [0.25, 1], [0, 1]], ['between', [0.2, 0.3], [0.3, 1]],
+    ['<', 0.5, 0.25],
+    ['>', 0.2, 0.25],
+    ['<=', 0.25, 0.2],
+    ['>=', 0.25, 0.3],
+    ['==', 0.25, 0.26],
+    ['!=', 1, 0.25],
+    ['oneOf', [0.25, 1], [0, 1]],
+    ['between', [0.2, 0.3], [0.3, 1]],
   ];
   for (const [criteria, pass, fail] of cases) {
     it(`value ${criteria}`, async () => {
-      const q = (value: unknown) => runProbe(prometheusProbe, { endpoint, query: 'fld_ratio', value: { type: 'float', criteria, value } });
+      const q = (value: unknown) =>
+        runProbe(prometheusProbe, {
+          endpoint,
+          query: 'fld_ratio',
+          value: { type: 'float', criteria, value },
+        });
       const [yes, no] = await Promise.all([q(pass), q(fail)]);
       expect([yes.passed, no.passed], `${yes.message} / ${no.message}`).toEqual([true, false]);
       expect(yes.value).toBe(0.25);
@@ -87,9 +116,17 @@ describe.concurrent('probe/prometheus', () => {
   }
 
   it('takes a scalar result and aggregates', async () => {
-    const r = await runProbe(prometheusProbe, { endpoint, query: 'scalar(fld_ratio) * 4', value: { type: 'int', criteria: '==', value: 1 } });
+    const r = await runProbe(prometheusProbe, {
+      endpoint,
+      query: 'scalar(fld_ratio) * 4',
+      value: { type: 'int', criteria: '==', value: 1 },
+    });
     expect(r.passed, r.message).toBe(true);
-    const sum = await runProbe(prometheusProbe, { endpoint, query: 'sum(fld_depth)', value: { type: 'float', criteria: '==', value: 12 } });
+    const sum = await runProbe(prometheusProbe, {
+      endpoint,
+      query: 'sum(fld_depth)',
+      value: { type: 'float', criteria: '==', value: 12 },
+    });
     expect(sum.passed, sum.message).toBe(true);
   });
 
@@ -102,16 +139,28 @@ describe.concurrent('probe/prometheus', () => {
   });
 
   it('reports a rejected query and an unreachable server', async () => {
-    const bad = await runProbe(prometheusProbe, { endpoint, query: 'sum(', value: { type: 'float', criteria: '<', value: 1 } });
+    const bad = await runProbe(prometheusProbe, {
+      endpoint,
+      query: 'sum(',
+      value: { type: 'float', criteria: '<', value: 1 },
+    });
     expect(bad.passed).toBe(false);
     expect(bad.message).toContain('rejected');
-    const gone = await runProbe(prometheusProbe, { endpoint: `http://127.0.0.1:${await freePort()}`, query: 'up', value: { type: 'float', criteria: '==', value: 1 } });
+    const gone = await runProbe(prometheusProbe, {
+      endpoint: `http://127.0.0.1:${await freePort()}`,
+      query: 'up',
+      value: { type: 'float', criteria: '==', value: 1 },
+    });
     expect(gone.passed).toBe(false);
     expect(gone.message).toContain('ECONNREFUSED');
   });
 
   it('a range query is refused with a hint', async () => {
-    const r = await runProbe(prometheusProbe, { endpoint, query: 'fld_ratio[5s]', value: { type: 'float', criteria: '<', value: 1 } });
+    const r = await runProbe(prometheusProbe, {
+      endpoint,
+      query: 'fld_ratio[5s]',
+      value: { type: 'float', criteria: '<', value: 1 },
+    });
     expect(r.passed).toBe(false);
     expect(r.message).toContain('matrix');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type TickInfo, every } from './schedule.js';
+import { every, type TickInfo } from './schedule.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

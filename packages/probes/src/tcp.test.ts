@@ -1,5 +1,5 @@
-import { type Server, type Socket, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpProbe } from './tcp.js';
 import { runProbe } from './test-support.js';
@@ -45,7 +45,12 @@ describe.concurrent('probe/tcp', () => {
   });
 
   it('compares the banner (trailing CRLF trimmed)', async () => {
-    const b = (criteria: string, value: unknown) => runProbe(tcpProbe, { host: '127.0.0.1', port: banner, expectBanner: { type: 'string', criteria, value } });
+    const b = (criteria: string, value: unknown) =>
+      runProbe(tcpProbe, {
+        host: '127.0.0.1',
+        port: banner,
+        expectBanner: { type: 'string', criteria, value },
+      });
     expect((await b('equal', '220 fld-smtp ready')).passed).toBe(true);
     expect((await b('matches', '^220 ')).passed).toBe(true);
     expect((await b('contains', 'SSH')).passed).toBe(false);
@@ -53,14 +58,26 @@ describe.concurrent('probe/tcp', () => {
   });
 
   it('fails at the timeout when the server never sends a banner', async () => {
-    const r = await runProbe(tcpProbe, { host: '127.0.0.1', port: silent, expectBanner: { type: 'string', criteria: 'contains', value: '220' } }, 300);
+    const r = await runProbe(
+      tcpProbe,
+      {
+        host: '127.0.0.1',
+        port: silent,
+        expectBanner: { type: 'string', criteria: 'contains', value: '220' },
+      },
+      300,
+    );
     expect(r.passed).toBe(false);
     expect(r.message).toContain('timeout');
     expect(r.ms).toBeLessThan(500);
   });
 
   it('fails when the server hangs up before the banner', async () => {
-    const r = await runProbe(tcpProbe, { host: '127.0.0.1', port: closer, expectBanner: { type: 'string', criteria: 'contains', value: '220' } });
+    const r = await runProbe(tcpProbe, {
+      host: '127.0.0.1',
+      port: closer,
+      expectBanner: { type: 'string', criteria: 'contains', value: '220' },
+    });
     expect(r.passed).toBe(false);
     expect(r.message).toContain('closed');
   });
