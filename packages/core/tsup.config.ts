@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/testing.ts', 'src/node.ts'],
+  entry: { index: 'src/index.ts', testing: 'src/testing.ts', 'revert-child': 'src/testing/revert-child.ts' },
   format: ['esm'],
   dts: { compilerOptions: { composite: false } },
   clean: true,

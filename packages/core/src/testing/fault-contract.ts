@@ -29,8 +29,17 @@ export interface FaultContractOptions<D extends FaultDefinition<any, any>> {
 
 let counter = 0;
 function ids(kind: string): { runId: string; stepId: string; iteration: number; objectName: string } {
-  const runId = `c${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`.slice(0, 16);
-  const stepId = `k${kind.split('/')[1]?.replace(/[^a-z0-9]/g, '').slice(0, 12) ?? 'x'}`;
+  const runId =
+    `c${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`.slice(
+      0,
+      16,
+    );
+  const stepId = `k${
+    kind
+      .split('/')[1]
+      ?.replace(/[^a-z0-9]/g, '')
+      .slice(0, 12) ?? 'x'
+  }`;
   return { runId, stepId, iteration: 0, objectName: objectName(runId, stepId, 0) };
 }
 
@@ -39,7 +48,10 @@ function ids(kind: string): { runId: string; stepId: string; iteration: number; 
  * present() false → revert again is a no-op; revert with no receipt (a process that died mid-inject)
  * cleans up by name; and a receipt reverted by a fresh `node` process works.
  */
-export function faultContract<D extends FaultDefinition<any, any>>(fault: D, opts: FaultContractOptions<D>): void {
+export function faultContract<D extends FaultDefinition<any, any>>(
+  fault: D,
+  opts: FaultContractOptions<D>,
+): void {
   describe(`faultContract: ${fault.kind}`, () => {
     if (opts.skip) {
       it.skip(`skipped: ${opts.skip}`, () => {});
@@ -48,7 +60,9 @@ export function faultContract<D extends FaultDefinition<any, any>>(fault: D, opt
     }
     const timeout = opts.timeoutMs ?? 60_000;
 
-    async function withTarget(body: (ctx: RevertContext<any> & { tunables: any }) => Promise<void>): Promise<void> {
+    async function withTarget(
+      body: (ctx: RevertContext<any> & { tunables: any }) => Promise<void>,
+    ): Promise<void> {
       const target = await opts.setup();
       const stateDir = await mkdtemp(join(tmpdir(), 'faultline-contract-'));
       const ctx = {
@@ -79,7 +93,8 @@ export function faultContract<D extends FaultDefinition<any, any>>(fault: D, opt
         }
         if (fault.present) expect(await fault.present(receipt, ctx), 'present() after revert').toBe(false);
         await fault.revert(receipt, ctx);
-        if (fault.present) expect(await fault.present(receipt, ctx), 'present() after a second revert').toBe(false);
+        if (fault.present)
+          expect(await fault.present(receipt, ctx), 'present() after a second revert').toBe(false);
       });
     });
 
@@ -89,7 +104,8 @@ export function faultContract<D extends FaultDefinition<any, any>>(fault: D, opt
         const receipt = await fault.inject(ctx);
         try {
           await fault.revert(undefined, ctx);
-          if (fault.present) expect(await fault.present(receipt, ctx), 'present() after a receipt-less revert').toBe(false);
+          if (fault.present)
+            expect(await fault.present(receipt, ctx), 'present() after a receipt-less revert').toBe(false);
         } finally {
           await fault.revert(receipt, ctx);
         }

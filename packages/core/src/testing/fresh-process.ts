@@ -29,13 +29,19 @@ export interface FreshRevertResponse {
  * host has after `kill -9`). Inside the repo the child runs the packs' TypeScript sources through tsx
  * and the `@faultline/source` condition; published, it runs the built `.js`.
  */
-export function revertInFreshProcess(req: FreshRevertRequest, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<FreshRevertResponse> {
+export function revertInFreshProcess(
+  req: FreshRevertRequest,
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<FreshRevertResponse> {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   const child = fileURLToPath(new URL(`./revert-child.${fromSource ? 'ts' : 'js'}`, here));
   const args = fromSource ? ['--conditions=@faultline/source', '--import', 'tsx', child] : [child];
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { cwd: opts.cwd ?? process.cwd(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, args, {
+      cwd: opts.cwd ?? process.cwd(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
