@@ -1,3 +1,4 @@
+import { readlinkSync, statSync } from 'node:fs';
 import { OBJECT_PREFIX } from '@faultline/core';
 import { listInterfaces, namespaceExists } from './netns.js';
 import { listTables } from './nft.js';
@@ -7,7 +8,7 @@ import { listQdiscs } from './tc.js';
 /** Something a network fault made that is still there. */
 export interface NetworkLeftover {
   type: 'nft-table' | 'qdisc' | 'ifb' | 'resolver';
-  /** null: the namespace this process runs in (resolvers: host-wide). */
+  /** null: the namespace this process runs in; a resolver elsewhere shows its `net:[inode]`. */
   namespace: string | null;
   /** Table name, `dev handle`, ifb name, or resolver injection name. */
   name: string;

@@ -4,7 +4,7 @@
 // socket whose port the nft redirect exempts (otherwise its own queries would come back to it).
 //
 //   node resolver-server.mjs <config JSON>
-//   config: { name, upstream: "ip" | null, upstreamPort, rules: { match: "exact"|"substring",
+//   config: { name, bind?, listenPort?, upstream: "ip" | null, upstreamPort, rules: { match: "exact"|"substring",
 //             names: [..], error?: "NXDOMAIN"|"SERVFAIL", spoof?: { name: [ip, ...] } } }
 // Prints `ready <listenPort> <upstreamSourcePort>` once both sockets are bound.
 import dgram from 'node:dgram';
@@ -133,9 +133,11 @@ const tcp = net.createServer((sock) => {
 // the parent reads one line then goes away: later writes must not kill us
 process.stdout.on('error', () => {});
 upstream.bind(0, () => {
-  udp.bind(cfg.listenPort ?? 0, '127.0.0.1', () => {
+  udp.bind(cfg.listenPort ?? 0, cfg.bind ?? '127.0.0.1', () => {
     const port = udp.address().port;
-    tcp.listen(port, '127.0.0.1', () => process.stdout.write(`ready ${port} ${upstream.address().port}\n`));
+    tcp.listen(port, cfg.bind ?? '127.0.0.1', () =>
+      process.stdout.write(`ready ${port} ${upstream.address().port}\n`),
+    );
   });
 });
 process.on('SIGTERM', () => process.exit(0));

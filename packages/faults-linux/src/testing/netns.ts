@@ -232,3 +232,72 @@ export async function tcpServer(
   await waitForLine(c, /ready/);
   return c;
 }
+
+/**
+ * Runs `body` with a fresh pair, then checks that nothing of faultline's is left in either
+ * namespace (nft tables, qdiscs, ifbs, resolvers) — the code under test must have cleaned up — and
+ * destroys the pair whatever happened.
+ */
+export async function withNetnsPair<T>(prefix: string, body: (pair: NetnsPair) => Promise<T>): Promise<T> {
+  const pair = await makeNetnsPair({ prefix });
+  let failed = true;
+  try {
+    const r = await body(pair);
+    failed = false;
+    return r;
+  } finally {
+    const left = await assertNoLeftovers(pair).catch((e: Error) => e);
+    await pair.destroy();
+    if (left instanceof Error && !failed) throw left;
+  }
+}
+
+/** Throws when either namespace of the pair still holds something a network fault made. */
+export async function assertNoLeftovers(pair: NetnsPair): Promise<void> {
+  const { scanNetworkLeftovers } = await import('../net/leftovers.js');
+  const left = (await scanNetworkLeftovers({ namespaces: [pair.a, pair.b] })).filter(
+    (l) => l.namespace === pair.a || l.namespace === pair.b,
+  );
+  // and the raw view, in case the scanner itself is wrong
+  for (const ns of [pair.a, pair.b]) {
+    const tables = await run('nft', ['list', 'tables'], { netns: ns });
+    if (tables.stdout.includes('faultline'))
+      left.push({ type: 'nft-table', namespace: ns, name: tables.stdout, remove: '' });
+    const qd = await run('tc', ['qdisc', 'show'], { netns: ns });
+    if (/qdisc (tbf|htb|netem|ingress)/.test(qd.stdout))
+      left.push({ type: 'qdisc', namespace: ns, name: qd.stdout, remove: '' });
+  }
+  if (left.length) throw new Error(`network leftovers: ${JSON.stringify(left)}`);
+}
+
+/** A contract `setup()` over a fresh pair: the tunables aimed at it, and a cleanup that checks leftovers. */
+export function pairSetup<T>(prefix: string, tunables: (pair: NetnsPair) => T | Promise<T>) {
+  return async () => {
+    const pair = await makeNetnsPair({ prefix });
+    return {
+      tunables: await tunables(pair),
+      cleanup: async () => {
+        const left = await assertNoLeftovers(pair).catch((e: Error) => e);
+        await pair.destroy();
+        if (left instanceof Error) throw left;
+      },
+    };
+  };
+}
+
+let ctxCounter = 0;
+/** Injection ids and context for calling a fault directly in a test. */
+export async function faultCtx<T>(tunables: T, step = 'test') {
+  const { objectName, silentLogger } = await import('@faultline/core');
+  const runId = `t${process.pid.toString(36)}${(ctxCounter++).toString(36)}${randomBytes(2).toString('hex')}`;
+  return {
+    runId,
+    stepId: step,
+    iteration: 0,
+    objectName: objectName(runId, step),
+    tunables,
+    signal: new AbortController().signal,
+    log: silentLogger,
+    stateDir: '/tmp',
+  };
+}
