@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { FaultlineError, parseTunables } from '@faultline/core';
+import { faultContract } from '@faultline/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpuStress } from './cpu-stress.js';
+import { cpuUsageNs, groupPids } from './host/cgroup.js';
+import { readComm } from './host/proc.js';
+import { leftoversOf, testCtx, until } from './host/test-utils.js';
+
+faultContract(cpuStress, {
+  pack: '@faultline/faults-linux',
+  setup: async () => ({ tunables: { load: 20, workers: 1, maxDuration: '30s' } }),
+  inEffect: async (receipt) => {
+    const r = receipt as { cgroups: string[] };
+    expect(await until(() => groupPids(r.cgroups).map(readComm).includes('stress-ng-cpu'))).toBe(true);
+  },
+});
+
+describe('linux/cpu-stress', () => {
+  afterAll(async () => {
+    expect(await leftoversOf(['_kcpustress', '_cpu'])).toEqual([]);
+  });
+
+  it('runs its workers in its own cgroup at the asked load, and revert leaves no worker anywhere', async () => {
+    const ctx = testCtx('cpu', parseTunables(cpuStress, { load: 40, workers: 2, maxDuration: '20s' }));
+    const r = await cpuStress.inject(ctx);
+    let pids: number[] = [];
+    try {
+      // workers name themselves (prctl) a moment after fork
+      const workers = () => groupPids(r.cgroups).filter((p) => readComm(p) === 'stress-ng-cpu');
+      expect(await until(() => workers().length === 2)).toBe(true);
+      pids = groupPids(r.cgroups);
+      expect(r.cgroups.every((d) => d.endsWith(`/${ctx.objectName}`))).toBe(true);
+      const a = cpuUsageNs(r.cgroups)!;
+      await new Promise((res) => setTimeout(res, 1000));
+      const used = (cpuUsageNs(r.cgroups)! - a) / 1e9; // CPU-seconds over ~1 s for 2 workers at 40 %
+      expect(used).toBeGreaterThan(0.15); // the machine is shared: only "it burns CPU" is certain
+      expect(used).toBeLessThan(1.2); // the quota caps 2 × 40 % = 0.8 CPU-s (+ one period of slack)
+    } finally {
+      await cpuStress.revert(r, ctx);
+    }
+    expect(r.cgroups.some((d) => existsSync(d))).toBe(false);
+    expect(await until(() => pids.every((p) => !existsSync(`/proc/${p}`)))).toBe(true);
+  });
+
+  it('rejects bad tunables before anything happens', () => {
+    for (const bad of [{ load: 150 }, { workers: -1 }, { cpus: '0;rm -rf /' }, { load: 50, extra: 1 }]) {
+      expect(() => parseTunables(cpuStress, bad)).toThrow(FaultlineError);
+      try {
+        parseTunables(cpuStress, bad);
+      } catch (e) {
+        expect((e as FaultlineError).code).toBe('FL_TUNABLES');
+      }
+    }
+  });
+
+  it('says how to do it by hand', () => {
+    const ctx = testCtx('cpu', parseTunables(cpuStress, {}));
+    expect(cpuStress.manual(undefined, ctx)).toContain(ctx.objectName);
+    expect(cpuStress.healthCheck?.(ctx.tunables).kind).toBe('probe/infra-responsive');
+  });
+});

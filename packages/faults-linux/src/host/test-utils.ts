@@ -1,0 +1,62 @@
+// Helpers for this package's tests only (not exported by the pack).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { objectName, silentLogger } from '@faultline/core';
+import { scanLeftovers } from '../index.js';
+import type { Leftover } from '../leftovers.js';
+
+/** A child `sleep` the test owns; `stop()` kills and reaps it. */
+export function spawnSleeper(seconds = 60, argv0 = 'sleep'): { child: ChildProcess; pid: number; stop: () => Promise<void> } {
+  const child = spawn(argv0, [String(seconds)], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    child,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
+        child.kill('SIGKILL');
+      }
+      await exited;
+    },
+  };
+}
+
+/** A temp dir under /tmp named with this engineer's prefix. */
+export function tempDir(): { path: string; remove: () => void } {
+  const path = mkdtempSync('/tmp/flc-');
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+let n = 0;
+/** A fresh injection context for a hand-written test (runId starts with `flc`). */
+export function testCtx<T>(stepId: string, tunables: T, stateDir = '/tmp/flc-state') {
+  // objectName keeps 8 chars of the run id: the unique part must come first
+  const runId = `flc${(n++ % 36).toString(36)}${Math.random().toString(36).slice(2, 6)}${Date.now().toString(36)}`;
+  return {
+    runId,
+    stepId,
+    iteration: 0,
+    objectName: objectName(runId, stepId, 0),
+    tunables,
+    signal: new AbortController().signal,
+    log: silentLogger,
+    stateDir,
+  };
+}
+
+/** Leftovers whose name ends with one of the suffixes (the contract's step ids) or equals a name. */
+export async function leftoversOf(names: readonly string[], opts: { stateDir?: string; allowedRoots?: string[] } = {}): Promise<Leftover[]> {
+  const all = await scanLeftovers(opts);
+  return all.filter((l) => names.some((x) => l.name === x || l.name.endsWith(x)));
+}
+
+/** Polls until `f()` is true (bounded). */
+export async function until(f: () => boolean, ms = 3000): Promise<boolean> {
+  for (let t = 0; t < ms; t += 20) {
+    if (f()) return true;
+    await sleep(20);
+  }
+  return f();
+}
