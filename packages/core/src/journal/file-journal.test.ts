@@ -1,0 +1,221 @@
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, type TestContext } from 'vitest';
+import { isFaultlineError } from '../errors.js';
+import { sampleJournalEntry } from '../testing/journal-contract.js';
+import { defaultJournalPath, FileJournal, type FileJournalOptions } from './file-journal.js';
+
+/** A fresh journal path in a temp dir, and journals on it, closed and removed when the test ends. */
+function setup(onTestFinished: TestContext['onTestFinished']) {
+  const dir = mkdtempSync(join(tmpdir(), 'fltA-file-'));
+  const journals: FileJournal[] = [];
+  onTestFinished(async () => {
+    for (const j of journals) await j.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const path = defaultJournalPath(dir);
+  const warnings: string[] = [];
+  const make = (opts: FileJournalOptions = {}) => {
+    const j = new FileJournal(path, { onWarning: (m) => warnings.push(m), ...opts });
+    journals.push(j);
+    return j;
+  };
+  const lines = () => readFileSync(path, 'utf8').split('\n').slice(0, -1);
+  return { dir, path, warnings, make, lines, journals };
+}
+
+describe.concurrent('FileJournal', () => {
+  it('a torn last line is skipped with one warning, and the next append starts a fresh line', async ({
+    onTestFinished,
+  }) => {
+    const { path, warnings, make, lines, journals } = setup(onTestFinished);
+    const j = make();
+    const a = sampleJournalEntry();
+    await j.begin(a);
+    // another process died in the middle of its write
+    appendFileSync(path, '{"op":"begin","entry":{"id":"torn:st');
+    expect(await j.pending()).toEqual([a]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/incomplete last line at byte \d+ of .*journal\.jsonl/);
+
+    const b = sampleJournalEntry();
+    await j.begin(b);
+    expect(lines()).toEqual([
+      expect.stringContaining(a.id),
+      '{"op":"begin","entry":{"id":"torn:st',
+      expect.stringContaining(b.id),
+    ]);
+    expect(JSON.parse(lines()[2] as string).entry).toEqual(b);
+    expect(await j.pending()).toEqual([a, b]);
+    expect(warnings).toHaveLength(1); // the same torn line is not reported again
+
+    // a fresh process reads it too, and its opening compaction drops the torn line for good
+    const fresh = await FileJournal.open(path, { onWarning: (m) => warnings.push(m) });
+    journals.push(fresh);
+    expect(await fresh.pending()).toEqual([a, b]);
+    expect(lines()).toHaveLength(2);
+  });
+
+  it('an unparsable line in the middle is skipped with a warning; the lines after it still count', async ({
+    onTestFinished,
+  }) => {
+    const { path, warnings, make } = setup(onTestFinished);
+    const a = sampleJournalEntry();
+    const b = sampleJournalEntry();
+    const text = [
+      JSON.stringify({ op: 'begin', entry: a }),
+      '{"op":"begin","entry":{"id":"x", garbage',
+      JSON.stringify({
+        op: 'update',
+        id: a.id,
+        patch: { state: 'active', receipt: { r: 1 } },
+        at: '2030-01-01T00:00:00.000Z',
+      }),
+      JSON.stringify({ op: 'begin', entry: b }),
+      '{"op":"update","id":"nobody"}', // well-formed JSON, not a record
+    ];
+    writeFileSync(path, `${text.join('\n')}\n`);
+    const j = make({ keepRevertedMs: 0 });
+    expect(await j.pending()).toEqual([
+      { ...a, state: 'active', receipt: { r: 1 }, updatedAt: '2030-01-01T00:00:00.000Z' },
+      b,
+    ]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/unparsable line 2 \(byte \d+\)/),
+      expect.stringMatching(/unparsable line 5/),
+    ]);
+  });
+
+  it('one fsync and one write for a group of 10 concurrent begins; lazy updates are not fsynced until close', async ({
+    onTestFinished,
+  }) => {
+    const { path, make, journals } = setup(onTestFinished);
+    const j = await FileJournal.open(path);
+    journals.push(j);
+    const s0 = j.stats;
+    const group = Array.from({ length: 10 }, () => sampleJournalEntry());
+    await Promise.all(group.map((e) => j.begin(e)));
+    expect(j.stats.fsyncs - s0.fsyncs).toBe(1);
+    expect(j.stats.writes - s0.writes).toBe(1);
+
+    await Promise.all(group.map((e) => j.update(e.id, { state: 'active', receipt: { id: e.id } })));
+    expect(j.stats.fsyncs - s0.fsyncs).toBe(2);
+
+    // progress to reverting/reverted is written (other processes see it at once) but not fsynced
+    await Promise.all(group.map((e) => j.update(e.id, { state: 'reverting', revertAttempts: 1 })));
+    await Promise.all(group.map((e) => j.update(e.id, { state: 'reverted' })));
+    expect(j.stats).toMatchObject({ fsyncs: s0.fsyncs + 2, writes: s0.writes + 4 });
+    expect(await make().pending()).toEqual([]);
+
+    // a sequential caller pays one fsync per durable write
+    for (let i = 0; i < 3; i++) await j.begin(sampleJournalEntry());
+    expect(j.stats.fsyncs - s0.fsyncs).toBe(5);
+    await j.update((await j.pending())[0]?.id as string, { state: 'reverted' });
+    await j.close();
+    expect(j.stats.fsyncs - s0.fsyncs).toBe(6); // close() made the lazy update durable
+  });
+
+  it('revert_failed and manual commands are fsynced before update() resolves', async ({ onTestFinished }) => {
+    const { path, journals } = setup(onTestFinished);
+    const j = await FileJournal.open(path);
+    journals.push(j);
+    const e = sampleJournalEntry();
+    await j.begin(e);
+    const before = j.stats.fsyncs;
+    await j.update(e.id, {
+      state: 'revert_failed',
+      error: { code: 'FL_REVERT', message: 'busy' },
+      manual: 'nft delete table inet x',
+    });
+    expect(j.stats.fsyncs).toBe(before + 1);
+  });
+
+  it('compaction keeps every pending entry and drops reverted ones, atomically', async ({
+    onTestFinished,
+  }) => {
+    const { dir, make, lines } = setup(onTestFinished);
+    const j = make();
+    const [a, b, c] = [sampleJournalEntry(), sampleJournalEntry(), sampleJournalEntry()];
+    for (const e of [a, b, c]) await j.begin(e);
+    await j.update(a.id, { state: 'active', receipt: { n: 1 } });
+    for (const state of ['reverting', 'reverted'] as const) await j.update(b.id, { state });
+    await j.update(c.id, { state: 'revert_failed', manual: 'rm /tmp/x' });
+    const before = await j.pending();
+
+    // reverted a moment ago: kept by default, so a late duplicate revert still finds it
+    expect(await j.compact()).toEqual({ dropped: 0 });
+    expect((await j.get(b.id))?.state).toBe('reverted');
+
+    expect(await j.compact({ keepRevertedMs: 0 })).toEqual({ dropped: 1 });
+    expect(j.stats.compactions).toBe(2); // the first one still folded the updates into their entries
+    expect(lines()).toHaveLength(2);
+    expect(lines().every((l) => JSON.parse(l).op === 'begin')).toBe(true);
+    expect(await j.pending()).toEqual(before);
+    expect(await j.get(b.id)).toBeUndefined();
+    expect(readdirSync(dir).sort()).toEqual(['journal.jsonl']);
+
+    // appends after a compaction land in the new file, and another instance follows the rename
+    const d = sampleJournalEntry();
+    await make().begin(d);
+    expect((await j.pending()).map((e) => e.id)).toEqual([a.id, c.id, d.id]);
+  });
+
+  it('compacts on open and every compactEvery appends', async ({ onTestFinished }) => {
+    const { path, make, lines, journals } = setup(onTestFinished);
+    const w = make({ compactEvery: 0 });
+    const entries = Array.from({ length: 4 }, () => sampleJournalEntry());
+    for (const e of entries) await w.begin(e);
+    for (const e of entries.slice(0, 3)) await w.update(e.id, { state: 'reverted' });
+    expect(lines()).toHaveLength(7);
+
+    const opened = await FileJournal.open(path, { keepRevertedMs: 0 });
+    journals.push(opened);
+    expect(lines()).toHaveLength(1);
+
+    const auto = make({ compactEvery: 5, keepRevertedMs: 0 });
+    const more = Array.from({ length: 3 }, () => sampleJournalEntry());
+    for (const e of more) await auto.begin(e);
+    for (const e of more) await auto.update(e.id, { state: 'reverted' }); // the 5th append compacts
+    await auto.close();
+    // compacted after the 5th append (more[0], more[1] dropped); the 6th was appended after it
+    expect(lines().map((l) => JSON.parse(l).entry?.id ?? JSON.parse(l).id)).toEqual([
+      entries[3]?.id,
+      more[2]?.id,
+      more[2]?.id,
+    ]);
+    expect(auto.stats.compactions).toBe(1);
+  });
+
+  it('creates its directory with mode 0700 and its file with 0600', async ({ onTestFinished }) => {
+    const { dir, journals } = setup(onTestFinished);
+    const path = join(dir, 'a', 'b', 'journal.jsonl');
+    const j = await FileJournal.open(path);
+    journals.push(j);
+    await j.begin(sampleJournalEntry());
+    expect(statSync(join(dir, 'a', 'b')).mode & 0o777).toBe(0o700);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('fails with FL_JOURNAL, naming the path and what to do, when the journal cannot be created', async ({
+    onTestFinished,
+  }) => {
+    const { dir, make, journals } = setup(onTestFinished);
+    writeFileSync(join(dir, 'not-a-dir'), '');
+    const j = new FileJournal(join(dir, 'not-a-dir', 'journal.jsonl'));
+    journals.push(j);
+    const err = await j.begin(sampleJournalEntry()).catch((e: unknown) => e);
+    expect(isFaultlineError(err, 'FL_JOURNAL')).toBe(true);
+    expect((err as Error).message).toMatch(/not-a-dir\/journal\.jsonl: .*(ENOTDIR|EEXIST).*writable/);
+    // an existing journal works as before
+    await make().begin(sampleJournalEntry());
+  });
+});
