@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import { isFaultlineError } from '@faultline/core';
@@ -103,11 +104,23 @@ describe.concurrent('probe/process-alive', () => {
       stdio: 'ignore',
     });
   const exited = (c: ChildProcess) => new Promise((r) => c.once('exit', r));
+  /** Waits (bounded) until the child has set its title: node takes a while to start on a busy machine. */
+  const titled = async (c: ChildProcess, title: string) => {
+    for (let i = 0; i < 100; i++) {
+      try {
+        if (readFileSync(`/proc/${c.pid}/comm`, 'utf8').trim() === title.slice(0, 15)) return;
+      } catch {
+        // not there yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`child ${c.pid} never took the title ${title}`);
+  };
 
   it('by pid: alive, then gone once killed', async () => {
     const child = start('fld-alive-pid');
     try {
-      await new Promise((r) => setTimeout(r, 150));
+      await titled(child, 'fld-alive-pid');
       const r = await runProbe(processAliveProbe, { pid: child.pid });
       expect(r.passed, r.message).toBe(true);
       const wrongName = await runProbe(processAliveProbe, { pid: child.pid, name: 'fld-other' });
@@ -123,7 +136,7 @@ describe.concurrent('probe/process-alive', () => {
     const name = `fld-alive-${process.pid}`.slice(0, 15);
     const child = start(name);
     try {
-      await new Promise((r) => setTimeout(r, 150));
+      await titled(child, name);
       const r = await runProbe(processAliveProbe, { name });
       expect(r.passed, r.message).toBe(true);
       expect(r.value).toEqual({ pids: [child.pid] });
