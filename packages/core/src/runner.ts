@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { errorToJSON, FaultlineError } from './errors.js';
 import { EventStream } from './event-stream.js';
@@ -72,7 +73,7 @@ function reasonOf(r: unknown): string {
 }
 
 class Run {
-  readonly #ac = new AbortController();
+  readonly #ac = unlimitedController();
   readonly #tracked = new Map<string, Tracked>();
   readonly #faults = new Map<string, FaultState>();
   readonly #reverts: RevertResult[] = [];
@@ -497,4 +498,11 @@ class Run {
     this.stream.close();
     return result;
   }
+}
+
+/** The run's controller: every sleep, probe and inject of the run listens to it, so no listener cap. */
+function unlimitedController(): AbortController {
+  const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
+  return ac;
 }
