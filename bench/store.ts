@@ -39,7 +39,7 @@ const pct = (xs: number[], p: number) =>
 function storeInsert(): number {
   const store = sqliteStore(join(dir, 'store.db'), { batchSize: BATCH });
   const t0 = process.hrtime.bigint();
-  for (const ev of events) store.writeEvent(ev);
+  for (const ev of events) store.event(ev);
   store.flush();
   const t = ms(t0);
   void store.close();

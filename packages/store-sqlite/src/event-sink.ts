@@ -58,7 +58,7 @@ export class BatchedEventSink implements EventSink {
     );
   }
 
-  /** The row id of a run, creating a bare row when events arrive before `recordRun`. */
+  /** The row id of a run, creating a bare row when events arrive before `runStarted`. */
   runRow(runId: string, experiment = '', startedAt = new Date().toISOString()): number {
     const cached = this.#runIds.get(runId);
     if (cached !== undefined) return cached;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { sqliteJournal } from './journal.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { sqliteStore } from './store.js';
-import { entry, testDir } from './test-support.js';
+import { entry, spec, testDir } from './test-support.js';
 
 const FL_JOURNAL = { code: 'FL_JOURNAL' };
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -148,11 +148,13 @@ describe.concurrent('opening a database', () => {
       try {
         expect(() => sqliteJournal(t.file())).toThrow(/not writable/);
         expect(() => sqliteStore(t.file())).toThrow(expect.objectContaining(FL_JOURNAL));
-        const viewer = sqliteStore(t.file(), { readonly: true });
+        const errors: unknown[] = [];
+        const viewer = sqliteStore(t.file(), { readonly: true, onError: (e) => errors.push(e) });
         expect((await viewer.pendingEntries()).map((e) => e.id)).toEqual(['ro:a:0']);
-        expect(() =>
-          viewer.writeEvent({ type: 'log', level: 'info', message: 'x', seq: 1, ts: '', runId: 'ro' }),
-        ).toThrow(/opened readonly/);
+        await expect(viewer.runStarted({ runId: 'ro', spec: spec('ro') })).rejects.toThrow(/opened readonly/);
+        // event() never throws into the runtime: the failure goes to onError
+        viewer.event({ type: 'log', level: 'info', message: 'x', seq: 1, ts: '', runId: 'ro' });
+        expect(errors).toEqual([expect.objectContaining(FL_JOURNAL)]);
         await viewer.close();
       } finally {
         execFileSync('chattr', ['-i', t.file()]);

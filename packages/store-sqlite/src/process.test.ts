@@ -115,7 +115,7 @@ describe.concurrent('two processes, one database', () => {
       expect(pending.length).toBeGreaterThanOrEqual(ackedEntries);
       // and it carries on: the run can be finished by whoever recovers it
       const next = events.length + 1;
-      store.writeEvent({
+      store.event({
         type: 'log',
         level: 'warn',
         message: 'writer died; recovered',

@@ -15,12 +15,12 @@ describe.concurrent('sqliteStore', () => {
     const viewerStore = sqliteStore(t.file(), { readonly: true });
     try {
       const events = runEvents('live1', 'checkout', 120);
-      await store.recordRun('live1', spec('checkout'));
+      await store.runStarted({ runId: 'live1', spec: spec('checkout') });
       const live: FaultlineEvent[] = [];
       let viewer: Promise<FaultlineEvent[]> | undefined;
       for (const ev of events) {
         live.push(ev);
-        store.writeEvent(ev);
+        store.event(ev);
         // the viewer joins mid-run, from seq 40, on another connection, and follows to the end
         if (ev.seq === 60) {
           viewer = (async () => {
@@ -32,7 +32,7 @@ describe.concurrent('sqliteStore', () => {
         }
         if (ev.seq % 10 === 0) await tick(2);
       }
-      await store.recordResult(result('live1', 'checkout', 85.71));
+      await store.runFinished(result('live1', 'checkout', 85.71));
       const seen = await viewer;
       expect(seen).toEqual(live.slice(39));
       expect(seen?.at(-1)?.type).toBe('run.finished');
@@ -54,19 +54,19 @@ describe.concurrent('sqliteStore', () => {
     const count = () => raw.prepare('SELECT count(*) FROM events').pluck().get();
     try {
       const events = runEvents('b1', 'batching', 80).slice(0, 70);
-      for (const ev of events.slice(0, 49)) store.writeEvent(ev);
+      for (const ev of events.slice(0, 49)) store.event(ev);
       expect(count()).toBe(0); // buffered, not yet written
-      store.writeEvent(events[49] as FaultlineEvent);
+      store.event(events[49] as FaultlineEvent);
       expect(count()).toBe(50); // the 50th filled the batch
-      for (const ev of events.slice(50, 60)) store.writeEvent(ev);
+      for (const ev of events.slice(50, 60)) store.event(ev);
       expect(count()).toBe(50);
       await tick(150);
       expect(count()).toBe(60); // the timer flushed the rest
-      for (const ev of events.slice(60)) store.writeEvent(ev);
+      for (const ev of events.slice(60)) store.event(ev);
       await store.flush();
       expect(count()).toBe(70);
       // a duplicate (an agent resending after a reconnect) is ignored
-      store.writeEvent(events[0] as FaultlineEvent);
+      store.event(events[0] as FaultlineEvent);
       await store.flush();
       expect(count()).toBe(70);
     } finally {
@@ -85,11 +85,11 @@ describe.concurrent('sqliteStore', () => {
       for (let i = 0; i < 50; i++) {
         const id = `trend-${String(i).padStart(2, '0')}`;
         const at = new Date(t0 + i * 3_600_000);
-        await store.recordRun(id, spec('checkout'), { startedAt: at.toISOString() });
+        await store.runStarted({ runId: id, spec: spec('checkout'), startedAt: at.toISOString() });
         // the score climbs by 1 a run from 40; every 10th run could not be scored
-        await store.recordResult(result(id, 'checkout', i % 10 === 9 ? null : 40 + i, at));
-        await store.recordRun(`other-${i}`, spec('search'), { startedAt: at.toISOString() });
-        await store.recordResult(result(`other-${i}`, 'search', 100, at));
+        await store.runFinished(result(id, 'checkout', i % 10 === 9 ? null : 40 + i, at));
+        await store.runStarted({ runId: `other-${i}`, spec: spec('search'), startedAt: at.toISOString() });
+        await store.runFinished(result(`other-${i}`, 'search', 100, at));
       }
       const trend = await store.scoreTrend('checkout');
       expect(trend.points).toHaveLength(45);
@@ -132,13 +132,17 @@ describe.concurrent('sqliteStore', () => {
       for (let i = 0; i < 6; i++) {
         const id = `ret-${i}`;
         const at = new Date(now - (6 - i) * day); // ret-0 is 6 days old, ret-5 one day
-        await store.recordRun(id, spec('ret'), { startedAt: at.toISOString() });
-        for (const ev of runEvents(id, 'ret', 5)) store.writeEvent(ev);
-        await store.recordResult(result(id, 'ret', 50, at));
+        await store.runStarted({ runId: id, spec: spec('ret'), startedAt: at.toISOString() });
+        for (const ev of runEvents(id, 'ret', 5)) store.event(ev);
+        await store.runFinished(result(id, 'ret', 50, at));
       }
       // a run still going, older than everything: never pruned
-      await store.recordRun('ret-live', spec('ret'), { startedAt: new Date(now - 30 * day).toISOString() });
-      for (const ev of runEvents('ret-live', 'ret', 5).slice(0, 4)) store.writeEvent(ev);
+      await store.runStarted({
+        runId: 'ret-live',
+        spec: spec('ret'),
+        startedAt: new Date(now - 30 * day).toISOString(),
+      });
+      for (const ev of runEvents('ret-live', 'ret', 5).slice(0, 4)) store.event(ev);
       await store.journal.begin({ ...entry('ret-live', 'loss'), state: 'active' });
 
       expect(store.prune({ olderThan: `${3.5 * 24}h` })).toEqual({ runs: 0, events: 3 * 12 });
@@ -169,9 +173,9 @@ describe.concurrent('sqliteStore', () => {
       for (let i = 0; i < 5; i++) {
         const id = `auto-${i}`;
         const at = new Date(Date.now() - (5 - i) * 60_000);
-        await store.recordRun(id, spec('auto'), { startedAt: at.toISOString() });
-        for (const ev of runEvents(id, 'auto', 2)) store.writeEvent(ev);
-        await store.recordResult(result(id, 'auto', 100, at));
+        await store.runStarted({ runId: id, spec: spec('auto'), startedAt: at.toISOString() });
+        for (const ev of runEvents(id, 'auto', 2)) store.event(ev);
+        await store.runFinished(result(id, 'auto', 100, at));
       }
       const counts = await Promise.all(
         [0, 1, 2, 3, 4].map(async (i) => (await store.events(`auto-${i}`)).length),

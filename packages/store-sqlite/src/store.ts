@@ -12,17 +12,17 @@ import * as history from './history.js';
 import { SqliteJournal } from './journal.js';
 
 /**
- * What the runtime needs from a run history: `createRuntime({ store })` calls `recordRun` before
- * the first event, `writeEvent` for every event (synchronously, in seq order), `recordResult` once
- * the run ended (after `run.finished` was written).
+ * What the runtime needs from a run history. It is core's `RunSink` (`createRuntime({ store })`):
+ * `runStarted` before the first event, `event` for every event (synchronously, in seq order),
+ * `runFinished` once the run ended (after `run.finished` was emitted).
  */
 export interface RunStore {
   /** Records the spec of a run about to start. */
-  recordRun(runId: string, spec: ExperimentSpec, info?: { startedAt?: string }): Promise<void>;
-  /** Buffers one event; never throws and never waits for the disk. */
-  writeEvent(event: FaultlineEvent): void;
+  runStarted(run: { runId: string; spec: ExperimentSpec; startedAt?: string }): Promise<void>;
+  /** Buffers one event; never throws and never waits for the disk (failures go to `onError`). */
+  event(event: FaultlineEvent): void;
   /** Commits the buffered events, then the result (verdict, score); durable when it resolves. */
-  recordResult(result: RunResult): Promise<void>;
+  runFinished(result: RunResult): Promise<void>;
   /** Commits the buffered events. */
   flush(): Promise<void>;
 }
@@ -56,6 +56,7 @@ export class SqliteStore implements RunStore {
   readonly #conn: Connection;
   readonly #sink: BatchedEventSink | undefined;
   readonly #retention: history.PruneOptions | undefined;
+  readonly #onError: (error: unknown) => void;
   #journal: SqliteJournal | undefined;
   #closed = false;
 
@@ -64,6 +65,7 @@ export class SqliteStore implements RunStore {
     this.#conn = conn;
     this.#sink = conn.readonly ? undefined : new BatchedEventSink(conn, opts);
     this.#retention = opts.retention;
+    this.#onError = opts.onError ?? defaultOnError;
     if (this.#retention && !conn.readonly) this.prune(this.#retention);
   }
 
@@ -73,8 +75,10 @@ export class SqliteStore implements RunStore {
     return this.#journal;
   }
 
-  async recordRun(runId: string, spec: ExperimentSpec, info: { startedAt?: string } = {}): Promise<void> {
-    const startedAt = info.startedAt ?? new Date().toISOString();
+  async runStarted(run: { runId: string; spec: ExperimentSpec; startedAt?: string }): Promise<void> {
+    const { runId, spec } = run;
+    const startedAt = new Date(run.startedAt ?? Date.now()).toISOString();
+    this.#writable();
     this.#conn.guard('record a run in', () =>
       this.#conn.db
         .prepare<[string, string, string, string], unknown>(
@@ -85,15 +89,19 @@ export class SqliteStore implements RunStore {
     );
   }
 
-  writeEvent(event: FaultlineEvent): void {
-    this.#writable().write(event);
+  event(event: FaultlineEvent): void {
+    try {
+      this.#writable().write(event);
+    } catch (e) {
+      this.#onError(e);
+    }
   }
 
   async flush(): Promise<void> {
     this.#writable().flushSync();
   }
 
-  async recordResult(result: RunResult): Promise<void> {
+  async runFinished(result: RunResult): Promise<void> {
     const sink = this.#writable();
     sink.flushSync();
     this.#conn.guard('record a result in', () => {
@@ -228,4 +236,9 @@ export class SqliteStore implements RunStore {
  */
 export function sqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
   return new SqliteStore(Connection.open(path, opts), opts);
+}
+
+/** Where a failed background write is reported when no `onError` is given. */
+function defaultOnError(e: unknown): void {
+  process.emitWarning(`faultline store: ${(e as Error).message}`);
 }
