@@ -13,7 +13,7 @@ faultContract(networkRateLimit, {
 /** Mbit/s received by an iperf3 server in `to`, sent from `from` for 2 s. */
 async function iperf(pair: NetnsPair, from: string, to: string, host: string): Promise<number> {
   const port = String(5201 + Math.floor(Math.random() * 500));
-  const srv = pair.spawn(to, 'iperf3', ['-s', '-1', '-B', host, '-p', port]);
+  const srv = pair.spawn(to, 'iperf3', ['-s', '-1', '--forceflush', '-B', host, '-p', port]);
   try {
     await waitForLine(srv, /Server listening/);
     const r = await pair.exec(from, 'iperf3', ['-c', host, '-p', port, '-t', '2', '-J'], { timeoutMs: 30_000 });
