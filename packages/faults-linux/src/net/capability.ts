@@ -95,8 +95,8 @@ export function tcCapability(): Promise<Capability> {
  * Does the kernel have sch_netem? Probed in a throwaway namespace (on kernels with modules this
  * autoloads it, which is harmless); `Specified qdisc kind is unknown` means no.
  */
-export function netemCapability(kind: string): Promise<Capability> {
-  return once('netem', async () => {
+export async function netemCapability(kind: string): Promise<Capability> {
+  const probe = await once('netem', async () => {
     const root = notRoot();
     if (root) return root;
     const r = await run('unshare', [
@@ -112,13 +112,18 @@ export function netemCapability(kind: string): Promise<Capability> {
       '1ms',
     ]);
     if (r.exitCode === 0) return { available: true };
-    const unknown = /qdisc kind is unknown/i.test(r.stderr);
     return {
       available: false,
-      reason: unknown
-        ? `${kind} needs the kernel's sch_netem (CONFIG_NET_SCH_NETEM); this kernel has tbf and htb but no netem, and cannot load modules`
-        : `tc cannot add a netem qdisc: ${r.stderr.trim()}`,
-      fix: 'use linux/network-rate-limit (tbf/htb) or linux/network-loss (nftables), or @faultline/proxy latency for a single service; or run on a kernel with CONFIG_NET_SCH_NETEM',
+      reason: /qdisc kind is unknown/i.test(r.stderr) ? 'unknown' : r.stderr.trim(),
     };
-  }).then((c) => (c.available ? c : { ...c, reason: c.reason?.replace(/^linux\/[a-z-]+/, kind) ?? '' }));
+  });
+  if (probe.available || probe.fix) return probe;
+  return {
+    available: false,
+    reason:
+      probe.reason === 'unknown'
+        ? `${kind} needs the kernel's sch_netem (CONFIG_NET_SCH_NETEM); this kernel has tbf and htb but no netem, and cannot load modules`
+        : `tc cannot add a netem qdisc: ${probe.reason}`,
+    fix: 'use linux/network-rate-limit (tbf/htb) or linux/network-loss (nftables), or @faultline/proxy latency for a single service; or run on a kernel with CONFIG_NET_SCH_NETEM',
+  };
 }
