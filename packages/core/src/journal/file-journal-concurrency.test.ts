@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,6 +157,11 @@ describe.concurrent('FileJournal with several writers', () => {
       expect(await j.get(e.id)).toEqual(e);
       expect(existsSync(`${path}.lock`)).toBe(false);
     }
+    // a crash between creating the lock file and writing it leaves it empty: stale once it is old
+    writeFileSync(`${path}.lock`, '');
+    utimesSync(`${path}.lock`, new Date(Date.now() - 10_000), new Date(Date.now() - 10_000));
+    await j.begin(sampleJournalEntry());
+    expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
   it('waits for a live holder, then fails with FL_JOURNAL naming its pid; goes on once it is gone', async ({

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { isFaultlineError } from '../errors.js';
+import type { JournalEntry } from '../journal.js';
 import { sampleJournalEntry } from '../testing/journal-contract.js';
 import { defaultJournalPath, FileJournal, type FileJournalOptions } from './file-journal.js';
 
@@ -193,6 +194,32 @@ describe.concurrent('FileJournal', () => {
       more[2]?.id,
     ]);
     expect(auto.stats.compactions).toBe(1);
+  });
+
+  it('a bad call in a group fails alone: the others are committed', async ({ onTestFinished }) => {
+    const { path, journals } = setup(onTestFinished);
+    const j = await FileJournal.open(path);
+    journals.push(j);
+    const known = sampleJournalEntry();
+    await j.begin(known);
+    const good = [sampleJournalEntry(), sampleJournalEntry()];
+    const outcomes = await Promise.allSettled([
+      j.begin(good[0] as JournalEntry),
+      j.begin({ ...known }), // duplicate id
+      j.update('no:such:id', { state: 'reverted' }),
+      j.begin(sampleJournalEntry({ tunables: { big: 1n } as never })), // not JSON
+      j.begin(good[1] as JournalEntry),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    for (const o of outcomes)
+      if (o.status === 'rejected') expect(isFaultlineError(o.reason, 'FL_JOURNAL')).toBe(true);
+    expect((await j.pending()).map((e) => e.id)).toEqual([known.id, good[0]?.id, good[1]?.id]);
   });
 
   it('creates its directory with mode 0700 and its file with 0600', async ({ onTestFinished }) => {

@@ -1,21 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultlineError } from '../errors.js';
 import type { JournalEntry, JournalPatch, RollbackJournal } from '../journal.js';
 import type { Platform } from '../platform.js';
-import { ensureFile, fsyncFd, removeLeftovers, replaceFile, writeAll } from './durable-fs.js';
+import { appendGroup, type QueuedOp } from './append-group.js';
+import { compactJournal } from './compact.js';
+import { ensureFile, fsyncFd } from './durable-fs.js';
 import { JournalFold } from './fold.js';
 import { FileLock } from './lock.js';
-import {
-  applyPatch,
-  checkEntry,
-  closedError,
-  duplicateError,
-  isDurablePatch,
-  unknownError,
-  updateStamp,
-} from './records.js';
+import { checkEntry, closedError, isDurablePatch } from './records.js';
 
 /** Options of a {@link FileJournal}. */
 export interface FileJournalOptions {
@@ -46,15 +39,6 @@ export function defaultJournalPath(stateDir: string): string {
   return join(stateDir, 'journal.jsonl');
 }
 
-interface Op {
-  entry?: JournalEntry;
-  id: string;
-  patch?: JournalPatch;
-  durable: boolean;
-  resolve(): void;
-  reject(e: unknown): void;
-}
-
 /**
  * The embedded {@link RollbackJournal}: an append-only JSONL file (`{"op":"begin","entry":…}`,
  * `{"op":"update","id":…,"patch":…,"at":…}`) that several processes — a host, its sentinel, a
@@ -80,7 +64,7 @@ export class FileJournal implements RollbackJournal {
   readonly #keepRevertedMs: number;
   readonly #warn: (message: string) => void;
   readonly #stats: FileJournalStats = { writes: 0, fsyncs: 0, compactions: 0 };
-  #queue: Op[] = [];
+  #queue: QueuedOp[] = [];
   #scheduled = false;
   #tail: Promise<unknown> = Promise.resolve();
   #ready: Promise<void> | undefined;
@@ -117,17 +101,19 @@ export class FileJournal implements RollbackJournal {
   async begin(entry: JournalEntry): Promise<void> {
     this.#assertOpen('begin()');
     checkEntry(entry);
-    const line = structuredClone(entry);
+    const copy = structuredClone(entry);
+    const json = this.#serialize(copy);
     await this.#ensureReady();
-    return this.#enqueue({ entry: line, id: line.id, durable: true });
+    return this.#enqueue({ entry: copy, id: copy.id, json, durable: true });
   }
 
   /** Appends the patch (stamping `updatedAt`); see the class notes for which patches are fsync'd. */
   async update(id: string, patch: JournalPatch): Promise<void> {
     this.#assertOpen('update()');
     const copy = structuredClone(patch);
+    const json = this.#serialize(copy);
     await this.#ensureReady();
-    return this.#enqueue({ id, patch: copy, durable: isDurablePatch(copy) });
+    return this.#enqueue({ id, patch: copy, json, durable: isDurablePatch(copy) });
   }
 
   /** Entries not `reverted`, oldest first, as written by any process. */
@@ -180,6 +166,16 @@ export class FileJournal implements RollbackJournal {
     if (this.#closed) throw closedError(what);
   }
 
+  #serialize(value: JournalEntry | JournalPatch): string {
+    try {
+      return JSON.stringify(value);
+    } catch (e) {
+      throw new FaultlineError('FL_JOURNAL', `a journal entry must be plain JSON: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
+
   #read(what: string): void {
     this.#assertOpen(what);
     try {
@@ -207,7 +203,7 @@ export class FileJournal implements RollbackJournal {
     return run;
   }
 
-  #enqueue(op: Omit<Op, 'resolve' | 'reject'>): Promise<void> {
+  #enqueue(op: Omit<QueuedOp, 'resolve' | 'reject'>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ ...op, resolve, reject });
       if (this.#scheduled) return;
@@ -235,16 +231,21 @@ export class FileJournal implements RollbackJournal {
 
   /** One group commit: everything queued once the lock is held, one write, at most one fsync. */
   async #flush(): Promise<void> {
-    let ops: Op[] = [];
+    let ops: QueuedOp[] = [];
     let fd: number | undefined;
     try {
       await this.#lock.acquire();
       ops = this.#queue;
       this.#queue = [];
-      let accepted: Op[];
+      let accepted: QueuedOp[];
       try {
         fd = openSync(this.path, 'a+', 0o600);
-        accepted = this.#append(fd, ops);
+        const group = appendGroup(fd, this.#fold, ops);
+        accepted = group.accepted;
+        if (group.lines > 0) {
+          this.#stats.writes++;
+          this.#appends += group.lines;
+        }
       } finally {
         this.#lock.release();
       }
@@ -264,71 +265,16 @@ export class FileJournal implements RollbackJournal {
     }
   }
 
-  /** Under the lock: checks each op against what is on disk now, then appends the good ones in one write. */
-  #append(fd: number, ops: Op[]): Op[] {
-    const { size } = this.#fold.refreshFromFd(fd);
-    const changed = new Map<string, JournalEntry>();
-    const lines: string[] = [];
-    const accepted: Op[] = [];
-    for (const op of ops) {
-      const current = changed.get(op.id) ?? this.#fold.entries.get(op.id);
-      if (op.entry) {
-        if (current) {
-          op.reject(duplicateError(op.id));
-          continue;
-        }
-        lines.push(`${JSON.stringify({ op: 'begin', entry: op.entry })}\n`);
-        changed.set(op.id, op.entry);
-      } else if (op.patch) {
-        if (!current) {
-          op.reject(unknownError(op.id));
-          continue;
-        }
-        const at = updateStamp(current.updatedAt);
-        lines.push(`${JSON.stringify({ op: 'update', id: op.id, patch: op.patch, at })}\n`);
-        changed.set(op.id, applyPatch(current, op.patch, at));
-      }
-      accepted.push(op);
-    }
-    if (lines.length === 0) return accepted;
-    let data = Buffer.from(lines.join(''));
-    // a torn tail from a crash: end it first, so our first line is not glued onto it
-    if (size > 0 && lastByte(fd, size) !== 0x0a) data = Buffer.concat([Buffer.from('\n'), data]);
-    writeAll(fd, data);
-    this.#stats.writes++;
-    this.#appends += lines.length;
-    this.#fold.appendOwn(size, data.length, () => {
-      for (const [id, e] of changed) this.#fold.entries.set(id, e);
-    });
-    return accepted;
-  }
-
-  /** Rewrites the file folded, when that drops something; `cleanup` also removes crash leftovers. */
+  /** Compacts under the lock (see {@link compactJournal}). */
   async #compact(keepRevertedMs: number, cleanup: boolean): Promise<{ dropped: number }> {
     await this.#lock.acquire();
     try {
-      if (cleanup) removeLeftovers(this.path);
-      const fd = openSync(this.path, 'r');
-      let size: number;
-      try {
-        size = this.#fold.refreshFromFd(fd).size;
-      } finally {
-        closeSync(fd);
+      const { dropped, rewritten } = await compactJournal(this.path, this.#fold, keepRevertedMs, cleanup);
+      if (rewritten) {
+        this.#stats.fsyncs += 2; // the new file, then the directory
+        this.#stats.compactions++;
+        this.#unsynced = false;
       }
-      const cutoff = Date.now() - keepRevertedMs;
-      let dropped = 0;
-      const lines: string[] = [];
-      for (const e of this.#fold.entries.values()) {
-        if (e.state === 'reverted' && !(Date.parse(e.updatedAt) > cutoff)) dropped++;
-        else lines.push(`${JSON.stringify({ op: 'begin', entry: e })}\n`);
-      }
-      const data = Buffer.from(lines.join(''));
-      // nothing dropped and nothing to shrink (no updates, no torn lines): leave the file alone
-      if (data.length >= size) return { dropped: 0 };
-      await replaceFile(this.path, data, `${process.pid}-${randomBytes(4).toString('hex')}`);
-      this.#stats.fsyncs += 2;
-      this.#stats.compactions++;
-      this.#unsynced = false;
       return { dropped };
     } finally {
       this.#lock.release();
@@ -345,9 +291,4 @@ export class FileJournal implements RollbackJournal {
       { cause: e },
     );
   }
-}
-
-function lastByte(fd: number, size: number): number | undefined {
-  const b = Buffer.alloc(1);
-  return readSync(fd, b, 0, 1, size - 1) === 1 ? b[0] : undefined;
 }
