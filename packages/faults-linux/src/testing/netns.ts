@@ -240,16 +240,18 @@ export async function tcpServer(
  */
 export async function withNetnsPair<T>(prefix: string, body: (pair: NetnsPair) => Promise<T>): Promise<T> {
   const pair = await makeNetnsPair({ prefix });
-  let failed = true;
+  let result: T;
   try {
-    const r = await body(pair);
-    failed = false;
-    return r;
-  } finally {
-    const left = await assertNoLeftovers(pair).catch((e: Error) => e);
+    result = await body(pair);
+  } catch (e) {
     await pair.destroy();
-    if (left instanceof Error && !failed) throw left;
+    throw e;
   }
+  // the body passed: now the code under test must have removed everything itself
+  const left = await assertNoLeftovers(pair).catch((e: Error) => e);
+  await pair.destroy();
+  if (left instanceof Error) throw left;
+  return result;
 }
 
 /** Throws when either namespace of the pair still holds something a network fault made. */
