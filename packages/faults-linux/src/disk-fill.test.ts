@@ -28,22 +28,28 @@ describe('linux/disk-fill', () => {
     for (const d of dirs) d.remove();
   });
 
-  it.concurrent.each(['fallocate', 'write'] as const)('creates one file of the asked size (%s) and revert deletes exactly it', async (method) => {
-    const path = dir();
-    const ctx = testCtx('fill', parseTunables(diskFill, { path, size: '16MiB', method, blockSize: '1MiB' }));
-    const r = await diskFill.inject(ctx);
-    const file = join(path, `${ctx.objectName}.fill`);
-    try {
-      expect(r.files.map((f) => f.path)).toEqual([file]);
-      expect(statSync(file).size).toBe(16 * MiB);
-      expect(statSync(file).blocks * 512).toBeGreaterThanOrEqual(16 * MiB); // blocks really taken
-      expect(await leftoversOf([ctx.objectName])).toHaveLength(1);
-    } finally {
-      await diskFill.revert(r, ctx);
-    }
-    expect(existsSync(file)).toBe(false);
-    expect(readdirSync(path)).toEqual([]);
-  });
+  it.concurrent.each(['fallocate', 'write'] as const)(
+    'creates one file of the asked size (%s) and revert deletes exactly it',
+    async (method) => {
+      const path = dir();
+      const ctx = testCtx(
+        'fill',
+        parseTunables(diskFill, { path, size: '16MiB', method, blockSize: '1MiB' }),
+      );
+      const r = await diskFill.inject(ctx);
+      const file = join(path, `${ctx.objectName}.fill`);
+      try {
+        expect(r.files.map((f) => f.path)).toEqual([file]);
+        expect(statSync(file).size).toBe(16 * MiB);
+        expect(statSync(file).blocks * 512).toBeGreaterThanOrEqual(16 * MiB); // blocks really taken
+        expect(await leftoversOf([ctx.objectName])).toHaveLength(1);
+      } finally {
+        await diskFill.revert(r, ctx);
+      }
+      expect(existsSync(file)).toBe(false);
+      expect(readdirSync(path)).toEqual([]);
+    },
+  );
 
   it.concurrent('refuses to go below the safety floor, before writing anything', async () => {
     const path = dir();
@@ -77,6 +83,8 @@ describe('linux/disk-fill', () => {
   it('accepts a path under an extra allowed root', () => {
     const path = dir();
     mkdirSync(join(path, 'data'));
-    expect(() => parseTunables(diskFill, { path: '/srv/data', size: '1MiB', allowedRoots: ['/srv'] })).not.toThrow();
+    expect(() =>
+      parseTunables(diskFill, { path: '/srv/data', size: '1MiB', allowedRoots: ['/srv'] }),
+    ).not.toThrow();
   });
 });

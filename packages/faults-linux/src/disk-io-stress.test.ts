@@ -23,11 +23,16 @@ describe('linux/disk-io-stress', () => {
   it('runs hdd workers writing under <path>/<objectName>, and revert removes workers and files', async () => {
     const d = tempDir();
     try {
-      const ctx = testCtx('dio', parseTunables(diskIoStress, { path: d.path, size: '8MiB', workers: 1, maxDuration: '20s' }));
+      const ctx = testCtx(
+        'dio',
+        parseTunables(diskIoStress, { path: d.path, size: '8MiB', workers: 1, maxDuration: '20s' }),
+      );
       const r = await diskIoStress.inject(ctx);
       try {
         expect(r.tempDir).toBe(`${d.path}/${ctx.objectName}`);
-        expect(await until(() => groupPids(r.cgroups).some((p) => readComm(p) === 'stress-ng-hdd'))).toBe(true);
+        expect(await until(() => groupPids(r.cgroups).some((p) => readComm(p) === 'stress-ng-hdd'))).toBe(
+          true,
+        );
       } finally {
         await diskIoStress.revert(r, ctx);
       }

@@ -26,7 +26,10 @@ describe('linux/fs-fill', () => {
     const m = await run('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'flc-tmpfs', mnt]);
     try {
       expect(m.exitCode, m.stderr).toBe(0);
-      const ctx = testCtx('fsfill', parseTunables(fsFill, { path: mnt, percent: 50, safetyFloor: '8MiB', blockSize: '1MiB' }));
+      const ctx = testCtx(
+        'fsfill',
+        parseTunables(fsFill, { path: mnt, percent: 50, safetyFloor: '8MiB', blockSize: '1MiB' }),
+      );
       const r = await fsFill.inject(ctx);
       try {
         const s = await statfs(mnt);

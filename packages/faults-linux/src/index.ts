@@ -11,6 +11,20 @@ import { type DoctorReport, doctorFor } from './doctor.js';
 import { fsFill } from './fs-fill.js';
 import { type HostScanOptions, type Leftover, scanHostLeftovers } from './leftovers.js';
 import { memoryStress } from './memory-stress.js';
+import {
+  dnsError,
+  dnsSpoof,
+  networkCorruption,
+  networkDuplication,
+  networkFaults,
+  networkJitter,
+  networkLatency,
+  networkLoss,
+  networkPartition,
+  networkPortBlock,
+  networkRateLimit,
+  scanNetworkLeftovers,
+} from './net/index.js';
 import { processKill } from './process-kill.js';
 import { processPause } from './process-pause.js';
 import { serviceRestart } from './service-restart.js';
@@ -19,10 +33,31 @@ export { type DoctorReport, type DoctorRow, formatDoctor } from './doctor.js';
 export type { FillReceipt } from './host/fill.js';
 export type { StressReceipt } from './host/stress.js';
 export type { HostScanOptions, Leftover } from './leftovers.js';
+export type { DnsReceipt, NetworkLeftover, NftReceipt, ShapeReceipt } from './net/index.js';
 export type { KillReceipt } from './process-kill.js';
 export type { PauseReceipt } from './process-pause.js';
 export type { RestartReceipt } from './service-restart.js';
-export { cpuStress, diskFill, diskIoStress, fsFill, memoryStress, processKill, processPause, serviceRestart };
+export {
+  cpuStress,
+  diskFill,
+  diskIoStress,
+  dnsError,
+  dnsSpoof,
+  fsFill,
+  memoryStress,
+  networkCorruption,
+  networkDuplication,
+  networkFaults,
+  networkJitter,
+  networkLatency,
+  networkLoss,
+  networkPartition,
+  networkPortBlock,
+  networkRateLimit,
+  processKill,
+  processPause,
+  serviceRestart,
+};
 
 /** The host faults of this pack. */
 export const hostFaults = [
@@ -39,7 +74,7 @@ export const hostFaults = [
 /** The pack: register it with a runtime; a recovering process finds it by this package name. */
 export const pack = definePack({
   name: '@faultline/faults-linux',
-  faults: [...hostFaults],
+  faults: [...hostFaults, ...networkFaults],
 });
 export default pack;
 
@@ -63,6 +98,26 @@ export const linux = {
   processPause: (t: In<typeof processPause>): FaultRef => faultRef(processPause, t),
   /** `linux/service-restart`. */
   serviceRestart: (t: In<typeof serviceRestart>): FaultRef => faultRef(serviceRestart, t),
+  /** `linux/network-loss` (see docs/network.md for the network faults' tunables). */
+  networkLoss: (t: In<typeof networkLoss>): FaultRef => faultRef(networkLoss, t),
+  /** `linux/network-partition`. */
+  networkPartition: (t: In<typeof networkPartition>): FaultRef => faultRef(networkPartition, t),
+  /** `linux/network-port-block`. */
+  networkPortBlock: (t: In<typeof networkPortBlock>): FaultRef => faultRef(networkPortBlock, t),
+  /** `linux/network-rate-limit`. */
+  networkRateLimit: (t: In<typeof networkRateLimit>): FaultRef => faultRef(networkRateLimit, t),
+  /** `linux/network-latency`. */
+  networkLatency: (t: In<typeof networkLatency>): FaultRef => faultRef(networkLatency, t),
+  /** `linux/network-jitter`. */
+  networkJitter: (t: In<typeof networkJitter>): FaultRef => faultRef(networkJitter, t),
+  /** `linux/network-corruption`. */
+  networkCorruption: (t: In<typeof networkCorruption>): FaultRef => faultRef(networkCorruption, t),
+  /** `linux/network-duplication`. */
+  networkDuplication: (t: In<typeof networkDuplication>): FaultRef => faultRef(networkDuplication, t),
+  /** `linux/dns-error`. */
+  dnsError: (t: In<typeof dnsError>): FaultRef => faultRef(dnsError, t),
+  /** `linux/dns-spoof`. */
+  dnsSpoof: (t: In<typeof dnsSpoof>): FaultRef => faultRef(dnsSpoof, t),
 };
 
 /** Every fault kind of the pack, available or not on this host and why (each fault's `check()`). */
@@ -78,5 +133,14 @@ export interface ScanOptions extends HostScanOptions {
 
 /** What faultline left on this host: cgroups, stress processes, fill files, paused processes, network objects. */
 export async function scanLeftovers(opts: ScanOptions = {}): Promise<Leftover[]> {
-  return scanHostLeftovers(opts);
+  const net = await scanNetworkLeftovers({ namespaces: [...(opts.namespaces ?? [])] });
+  return [
+    ...(await scanHostLeftovers(opts)),
+    ...net.map((l) => ({
+      type: l.type,
+      name: l.name,
+      detail: l.namespace ? `in network namespace ${l.namespace}` : 'in this network namespace',
+      fix: l.remove,
+    })),
+  ];
 }

@@ -44,7 +44,7 @@ describe('linux/memory-stress', () => {
   it('refuses more than the host has available, before starting anything', async () => {
     const ctx = testCtx('mem', parseTunables(memoryStress, { size: '100TiB' }));
     await expect(memoryStress.inject(ctx)).rejects.toMatchObject({ code: 'FL_CAPABILITY' });
-    expect(await memoryStress.present(undefined, ctx)).toBe(false);
+    expect(await memoryStress.present!(undefined, ctx)).toBe(false);
   });
 
   it('rejects bad tunables', () => {

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { defineFault, FaultlineError, type RevertContext } from '@faultline/core';
 import * as v from 'valibot';
 import { findTargets, type ProcessRef, refuseProtected, signalIfSame, stateOf } from './host/proc.js';
@@ -51,6 +52,9 @@ export const processPause = defineFault<typeof tunables, PauseReceipt>({
     mkdirSync(join(ctx.stateDir, 'paused'), { recursive: true });
     writeFileSync(pauseRecordPath(ctx.stateDir, ctx.objectName), JSON.stringify({ targets }));
     const stopped = targets.filter((p) => signalIfSame(p, 'SIGSTOP'));
+    // a stop takes effect when the target next runs: wait for state T so the receipt tells the truth
+    for (let i = 0; i < 100 && !stopped.every((p) => isStopped(p) || stateOf(p) === undefined); i++)
+      await sleep(10);
     ctx.log.info(`stopped ${stopped.length} process(es)`, { pids: stopped.map((p) => p.pid) });
     return { targets };
   },

@@ -7,7 +7,10 @@ import { scanLeftovers } from '../index.js';
 import type { Leftover } from '../leftovers.js';
 
 /** A child `sleep` the test owns; `stop()` kills and reaps it. */
-export function spawnSleeper(seconds = 60, argv0 = 'sleep'): { child: ChildProcess; pid: number; stop: () => Promise<void> } {
+export function spawnSleeper(
+  seconds = 60,
+  argv0 = 'sleep',
+): { child: ChildProcess; pid: number; stop: () => Promise<void> } {
   const child = spawn(argv0, [String(seconds)], { stdio: 'ignore' });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
@@ -47,7 +50,10 @@ export function testCtx<T>(stepId: string, tunables: T, stateDir = '/tmp/flc-sta
 }
 
 /** Leftovers whose name ends with one of the suffixes (the contract's step ids) or equals a name. */
-export async function leftoversOf(names: readonly string[], opts: { stateDir?: string; allowedRoots?: string[] } = {}): Promise<Leftover[]> {
+export async function leftoversOf(
+  names: readonly string[],
+  opts: { stateDir?: string; allowedRoots?: string[] } = {},
+): Promise<Leftover[]> {
   const all = await scanLeftovers(opts);
   return all.filter((l) => names.some((x) => l.name === x || l.name.endsWith(x)));
 }
