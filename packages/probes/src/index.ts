@@ -40,9 +40,10 @@ export { hostReachableProbe, hostReachableTunables } from './host-reachable.js';
 export { HTTP_METHODS, httpProbe, httpTunables } from './http.js';
 export { infraResponsiveProbe, infraResponsiveTunables } from './infra-responsive.js';
 export { parseJsonPath, readJsonPath } from './json-path.js';
+export { currentThreadId, makeThreadRealtime, type PriorityChange } from './priority.js';
 export { processAliveProbe, processAliveTunables } from './process-alive.js';
 export { prometheusProbe, prometheusTunables } from './prometheus.js';
-export { every, type Ticker, type TickInfo } from './schedule.js';
+export { type EveryOptions, every, type Ticker, type TickInfo } from './schedule.js';
 export { tcpProbe, tcpTunables } from './tcp.js';
 
 /** The pack: register it (`registry.register(pack)` or `createRuntime({ packs: [pack] })`). */
