@@ -12,7 +12,7 @@ import { checkEntry, closedError, isDurablePatch } from './records.js';
 
 /** Options of a {@link FileJournal}. */
 export interface FileJournalOptions {
-  /** Told about torn or unparsable lines that were skipped, and failed background compactions. */
+  /** Told about torn or unparsable lines that were skipped, and failed background compactions (default: `process.emitWarning`). */
   onWarning?(message: string): void;
   /** Compact after this many lines appended by this instance (default 1000; 0: only on open and `compact()`). */
   compactEvery?: number;
@@ -75,7 +75,10 @@ export class FileJournal implements RollbackJournal {
   /** A journal at `path`; the directory and file are created on first use (or by {@link FileJournal.open}). */
   constructor(path: string, opts: FileJournalOptions = {}) {
     this.path = path;
-    this.#warn = (m) => opts.onWarning?.(m);
+    // a skipped line is news a person should see: without a handler it goes to Node's warnings (stderr)
+    this.#warn = opts.onWarning
+      ? (m) => opts.onWarning?.(m)
+      : (m) => process.emitWarning(m, { type: 'FaultlineJournalWarning', code: 'FL_JOURNAL' });
     this.#fold = new JournalFold(path, this.#warn);
     this.#lock = new FileLock(`${path}.lock`, {
       ...(opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs }),
