@@ -53,7 +53,21 @@ export async function scanNetworkLeftovers(o: { namespaces?: string[] } = {}): P
         out.push({ type: 'ifb', namespace: ns, name: l.name, remove: `${p}ip link del ${l.name}` });
     }
   }
-  for (const r of findResolvers())
-    out.push({ type: 'resolver', namespace: null, name: r.name, remove: `kill ${r.pid}` });
+  // resolvers are processes: found host-wide, placed by their network namespace's inode
+  const inode = (path: string) => {
+    try {
+      return path.startsWith('/proc') ? readlinkSync(path).replace(/\D/g, '') : String(statSync(path).ino);
+    } catch {
+      return undefined;
+    }
+  };
+  const names = new Map<string | undefined, string | null>([[inode('/proc/self/ns/net'), null]]);
+  for (const n of o.namespaces ?? []) names.set(inode(`/run/netns/${n}`), n);
+  for (const r of findResolvers()) {
+    if (!r.name.startsWith(OBJECT_PREFIX)) continue;
+    const ino = inode(`/proc/${r.pid}/ns/net`);
+    const namespace = names.has(ino) ? names.get(ino)! : `net:[${ino}]`;
+    out.push({ type: 'resolver', namespace, name: r.name, remove: `kill ${r.pid}` });
+  }
   return out;
 }

@@ -77,7 +77,7 @@ describe.concurrent('netem on this kernel', () => {
     await withNetnsPair('flb', async (pair) => {
       for (const [fault, extra] of cases) {
         const ctx = await faultCtx(
-          parseTunables(fault, { namespace: pair.a, ...extra, destinationIps: [pair.ipB] }),
+          parseTunables(fault as never, { namespace: pair.a, ...extra, destinationIps: [pair.ipB] }),
           'netem',
         );
         await expect(fault.inject(ctx as never)).rejects.toMatchObject({ code: 'FL_CAPABILITY' });

@@ -46,9 +46,17 @@ describe('network tunables are strict (bad input → FL_TUNABLES, nothing runs)'
   });
 
   it('accepts the documented forms and applies defaults', () => {
-    expect(parseTunables(networkLoss, { percent: '12.5%' })).toMatchObject({ direction: 'egress', protocol: 'all', whitelistSsh: true });
+    expect(parseTunables(networkLoss, { percent: '12.5%' })).toMatchObject({
+      direction: 'egress',
+      protocol: 'all',
+      whitelistSsh: true,
+    });
     expect(parseTunables(networkPartition, {})).toMatchObject({ direction: 'both' });
-    expect(parseTunables(networkPortBlock, { destinationPorts: ['!22', '8000-8080', 443] })).toMatchObject({ action: 'reject', direction: 'ingress', protocol: 'tcp' });
+    expect(parseTunables(networkPortBlock, { destinationPorts: ['!22', '8000-8080', 443] })).toMatchObject({
+      action: 'reject',
+      direction: 'ingress',
+      protocol: 'tcp',
+    });
     expect(parsePortSelector('!22')).toEqual({ exclude: true, from: 22, to: 22 });
   });
 });
@@ -63,7 +71,12 @@ describe('nft scripts', () => {
       ingress: true,
       whitelistSsh: true,
       verdict: { type: 'loss', percent: 30 },
-      match: { remoteIps: ['10.0.0.7', 'fd00::1'], protocol: 'udp', localPorts: [], remotePorts: [{ exclude: true, from: 53, to: 53 }] },
+      match: {
+        remoteIps: ['10.0.0.7', 'fd00::1'],
+        protocol: 'udp',
+        localPorts: [],
+        remotePorts: [{ exclude: true, from: 53, to: 53 }],
+      },
     });
     expect(s).toBe(
       [
@@ -102,6 +115,8 @@ describe('nft scripts', () => {
     });
     expect(s).toContain('meta protocol { ip, ip6 } drop');
     expect(s).not.toContain('numgen');
-    expect(buildDeleteScript('t', ['netdev', 'inet'])).toBe('add table netdev t\ndelete table netdev t\nadd table inet t\ndelete table inet t\n');
+    expect(buildDeleteScript('t', ['netdev', 'inet'])).toBe(
+      'add table netdev t\ndelete table netdev t\nadd table inet t\ndelete table inet t\n',
+    );
   });
 });
