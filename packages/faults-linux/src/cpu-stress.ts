@@ -56,7 +56,11 @@ export const cpuStress = defineFault<typeof tunables, StressReceipt>({
         String(group.cpuLimitEnforced ? 100 : Math.round(load)),
         ...(t.cpus !== undefined && !group.cpusetEnforced ? ['--taskset', t.cpus] : []),
       ],
-      group: { cpuLimit: (load / 100) * workers, ...(t.cpus === undefined ? {} : { cpus: t.cpus }) },
+      group: {
+        cpuLimit: (load / 100) * workers,
+        tasks: workers,
+        ...(t.cpus === undefined ? {} : { cpus: t.cpus }),
+      },
       minProcs: workers + 1,
       maxDuration: t.maxDuration,
     });

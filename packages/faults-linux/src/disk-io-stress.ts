@@ -60,7 +60,7 @@ export const diskIoStress = defineFault<typeof tunables, StressReceipt>({
         '--temp-path',
         join(dir, ctx.objectName),
       ],
-      group: {},
+      group: { tasks: t.workers },
       minProcs: 1 + t.workers,
       tempDir: join(dir, ctx.objectName),
       maxDuration: t.maxDuration,

@@ -83,7 +83,7 @@ export const memoryStress = defineFault<typeof tunables, StressReceipt>({
         '--vm-method',
         'write64',
       ],
-      group: {},
+      group: { tasks: t.workers },
       // parent + a [wait] and a worker per vm instance
       minProcs: 1 + 2 * t.workers,
       maxDuration: t.maxDuration,

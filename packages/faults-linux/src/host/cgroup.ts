@@ -79,6 +79,11 @@ export interface GroupOptions {
   cpuLimit?: number;
   /** A cpuset list (`0-1,3`) for the workers. */
   cpus?: string;
+  /**
+   * Weigh the group like this many tasks: a cgroup competes with its siblings as ONE entity, so
+   * without this, N workers under contention would get the share of a single process.
+   */
+  tasks?: number;
 }
 
 /** A stress fault's cgroup: one dir per hierarchy, and whether the CPU cap is the kernel's. */
@@ -119,6 +124,9 @@ export function createGroup(name: string, opts: GroupOptions = {}, layout = dete
       );
       cpuLimitEnforced = true;
     }
+    if (opts.tasks !== undefined && wanted.includes('cpu')) {
+      writeFileSync(join(dir, 'cpu.weight'), String(Math.min(10_000, 100 * opts.tasks)));
+    }
     if (opts.cpus !== undefined && wanted.includes('cpuset')) {
       writeFileSync(join(dir, 'cpuset.cpus'), opts.cpus);
       cpusetEnforced = true;
@@ -134,6 +142,9 @@ export function createGroup(name: string, opts: GroupOptions = {}, layout = dete
       writeFileSync(join(dir, 'cpuset.mems'), readText(join(root, 'cpuset.mems')) ?? '0');
       writeFileSync(join(dir, 'cpuset.cpus'), opts.cpus!);
       cpusetEnforced = true;
+    }
+    if (c === 'cpu' && opts.tasks !== undefined && existsSync(join(dir, 'cpu.shares'))) {
+      writeFileSync(join(dir, 'cpu.shares'), String(1024 * opts.tasks));
     }
     if (c === 'cpu' && opts.cpuLimit !== undefined && existsSync(join(dir, 'cpu.cfs_quota_us'))) {
       writeFileSync(join(dir, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
