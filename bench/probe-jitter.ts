@@ -18,7 +18,14 @@ import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { createRuntime, defineFault, definePack, defineProbe, experiment, MemoryJournal } from '@faultline/core';
+import {
+  createRuntime,
+  defineFault,
+  definePack,
+  defineProbe,
+  experiment,
+  MemoryJournal,
+} from '@faultline/core';
 import { every } from '@faultline/probes';
 import * as v from 'valibot';
 
@@ -141,12 +148,22 @@ async function coreRunner(durationMs: number): Promise<number[]> {
       recover: false,
     });
     const spec = experiment('jitter')
-      .fault({ kind: 'bench/noop', tunables: {} }, {
-        id: 'noop',
-        duration: durationMs,
-        healthCheck: false,
-        probes: [{ name: 'stamp', kind: 'bench/stamp', mode: 'Continuous', runProperties: { pollingInterval: PERIOD_MS } }],
-      })
+      .fault(
+        { kind: 'bench/noop', tunables: {} },
+        {
+          id: 'noop',
+          duration: durationMs,
+          healthCheck: false,
+          probes: [
+            {
+              name: 'stamp',
+              kind: 'bench/stamp',
+              mode: 'Continuous',
+              runProperties: { pollingInterval: PERIOD_MS },
+            },
+          ],
+        },
+      )
       .build();
     await rt.run(spec).result;
     await rt.close();
@@ -155,7 +172,10 @@ async function coreRunner(durationMs: number): Promise<number[]> {
   }
   // core starts its grid at the first poll
   const t0 = stamps[0]!;
-  return stamps.map((s, k) => ({ s, due: t0 + k * PERIOD_MS })).filter((x) => x.due - t0 >= WARMUP_MS).map((x) => x.s - x.due);
+  return stamps
+    .map((s, k) => ({ s, due: t0 + k * PERIOD_MS }))
+    .filter((x) => x.due - t0 >= WARMUP_MS)
+    .map((x) => x.s - x.due);
 }
 
 async function round(durationMs: number, workers: boolean): Promise<Record<string, number[]>> {
@@ -167,8 +187,16 @@ async function round(durationMs: number, workers: boolean): Promise<Record<strin
       ]
     : [];
   const ready = await Promise.all(variants.map(([, job]) => worker(job)));
-  const [core, m, ...ws] = await Promise.all([coreRunner(durationMs), mainLoop(durationMs), ...ready.map((w) => w.go())]);
-  const rows: Record<string, number[]> = { 'core runner': core, setInterval: m.interval, 'every/main': m.every };
+  const [core, m, ...ws] = await Promise.all([
+    coreRunner(durationMs),
+    mainLoop(durationMs),
+    ...ready.map((w) => w.go()),
+  ]);
+  const rows: Record<string, number[]> = {
+    'core runner': core,
+    setInterval: m.interval,
+    'every/main': m.every,
+  };
   ws.forEach((w, i) => {
     rows[`${variants[i]![0]}${w.applied ? '' : ' (refused)'}`] = w.late;
   });
@@ -210,13 +238,17 @@ async function main() {
     { 'core runner': fifoRows['core runner']!, 'every/main': fifoRows['every/main']! },
   ]);
   const f = (n: number) => n.toFixed(2);
-  console.log(`\nContinuous probe scheduling lateness at a ${PERIOD_MS} ms polling interval, in ms (${WARMUP_MS} ms warm-up dropped)`);
+  console.log(
+    `\nContinuous probe scheduling lateness at a ${PERIOD_MS} ms polling interval, in ms (${WARMUP_MS} ms warm-up dropped)`,
+  );
   console.log('stress = stress-ng --cpu 0 --cpu-load 100 (every CPU), started detached\n');
   console.log('| load | scheduler | ticks | p50 | p99 | max |');
   console.log('|---|---|---:|---:|---:|---:|');
   for (const [load, rows] of table) {
     for (const [name, xs] of Object.entries(rows)) {
-      console.log(`| ${load} | ${name} | ${xs.length} | ${f(pct(xs, 50))} | ${f(pct(xs, 99))} | ${f(Math.max(...xs))} |`);
+      console.log(
+        `| ${load} | ${name} | ${xs.length} | ${f(pct(xs, 50))} | ${f(pct(xs, 99))} | ${f(Math.max(...xs))} |`,
+      );
     }
   }
 }

@@ -86,11 +86,22 @@ describe.concurrent('probe/host-reachable', () => {
       false,
     );
   });
-  it.skipIf(hasPing)('without ping, an ICMP check says what to install', async () => {
-    const e = await runProbe(hostReachableProbe, { host: '127.0.0.1' }).catch((x: unknown) => x);
-    expect(isFaultlineError(e, 'FL_PROBE')).toBe(true);
-    expect(String(e)).toContain('iputils-ping');
-  });
+  it.skipIf(hasPing)(
+    'without ping, a TCP SYN stands in: a refusal is an answer, no route is not',
+    async () => {
+      const here = await runProbe(hostReachableProbe, { host: '127.0.0.1' });
+      expect(here.passed, here.message).toBe(true);
+      expect(here.message).toContain('iputils-ping');
+      const inNs = await runProbe(hostReachableProbe, { host: '127.0.0.1', namespace: NS });
+      expect(inNs.passed, inNs.message).toBe(true);
+      // loopback down: no route at all, nothing answers
+      const down = await runProbe(hostReachableProbe, { host: '127.0.0.1', namespace: NS_DOWN });
+      expect(down.passed).toBe(false);
+      // an address nothing in the namespace owns: no answer (its only interface is lo)
+      const nobody = await runProbe(hostReachableProbe, { host: '10.253.0.9', namespace: NS }, 3000);
+      expect(nobody.passed).toBe(false);
+    },
+  );
 
   it('needs a host or a namespace', async () => {
     const e = await runProbe(hostReachableProbe, {}).catch((x: unknown) => x);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { defineProbe, FaultlineError } from '@faultline/core';
+import { defineProbe, type ProbeOutcome } from '@faultline/core';
 import * as v from 'valibot';
 import { runBounded } from './exec.js';
 import { reason } from './expect.js';
@@ -22,21 +22,28 @@ export const hostReachableTunables = v.pipe(
   ),
 );
 
-// runs inside the namespace: node's own binary, so no nc/bash /dev/tcp is assumed on the host
-const CONNECT_SCRIPT = `const s=require('net').connect({host:process.argv[1],port:+process.argv[2]});
-s.on('connect',()=>process.exit(0));s.on('error',(e)=>{process.stderr.write(e.message);process.exit(1)});`;
+/** Without ping, a TCP SYN to this port stands in for the echo: a refusal (RST) proves the host answered. */
+const FALLBACK_PORT = 7;
+/** How long an ICMP echo, or its TCP stand-in, is waited for (as `ping -W 1`). */
+const ECHO_WAIT_MS = 1000;
+
+// runs inside the namespace: node's own binary, so no nc or bash /dev/tcp is assumed on the host;
+// argv: host port refusedOk
+const CONNECT_SCRIPT = `const [h,p,r]=process.argv.slice(1);const s=require('net').connect({host:h,port:+p});
+s.on('connect',()=>process.exit(0));s.on('error',(e)=>{process.stderr.write(e.message);process.exit(r==='1'&&e.code==='ECONNREFUSED'?0:1)});`;
 
 /**
  * `probe/host-reachable`: the health check of network faults. TCP connect when a port is given,
- * else ICMP echo; inside `namespace` when given. With no host it checks that the namespace exists
- * and its loopback is up.
+ * else one ICMP echo (or, where `ping` is not installed, a TCP SYN to port 7 whose refusal counts
+ * as an answer); from inside `namespace` when given. With no host it checks that the namespace
+ * exists and its loopback is up.
  */
 export const hostReachableProbe = defineProbe({
   kind: 'probe/host-reachable',
   summary:
     'A host answers (TCP connect to a port, else ICMP echo), from a namespace when given; or a namespace exists with its loopback up.',
   tunables: hostReachableTunables,
-  async run(ctx) {
+  async run(ctx): Promise<ProbeOutcome> {
     const { host, port, namespace } = ctx.tunables;
     const where = namespace ? ` from netns ${namespace}` : '';
     if (namespace !== undefined && !existsSync(`/run/netns/${namespace}`)) {
@@ -47,43 +54,28 @@ export const hostReachableProbe = defineProbe({
     }
     if (host === undefined) return loopbackUp(namespace!, ctx.signal);
     if (port !== undefined) {
-      if (namespace === undefined) {
-        try {
-          const c = await tcpConnect(host, port, ctx.signal);
-          return {
-            passed: true,
-            value: { connectMs: c.connectMs },
-            message: `${host}:${port} accepted a TCP connection in ${c.connectMs} ms`,
-          };
-        } catch (e) {
-          return {
-            passed: false,
-            message: `${host}:${port} is not reachable: ${reason(e, ctx.signal, ctx.timeoutMs)}`,
-          };
-        }
-      }
-      const r = await runBounded(
-        inNamespace([process.execPath, '-e', CONNECT_SCRIPT, host, String(port)], namespace),
-        ctx.signal,
-      );
-      const passed = r.exitCode === 0;
-      const why = r.timedOut
-        ? `no answer within ${ctx.timeoutMs} ms`
-        : r.stderr.trim() || r.error || `exit ${r.exitCode}`;
+      const r = await tcpReach(host, port, namespace, ctx.signal, false);
+      const why = ctx.signal.aborted ? reason(undefined, ctx.signal, ctx.timeoutMs) : r.why;
       return {
-        passed,
-        value: { durationMs: r.durationMs },
-        message: passed
-          ? `${host}:${port} accepted a TCP connection${where}`
+        passed: r.ok,
+        value: { connectMs: r.ms },
+        message: r.ok
+          ? `${host}:${port} accepted a TCP connection${where} in ${r.ms} ms`
           : `${host}:${port} is not reachable${where}: ${why}`,
       };
     }
     const ping = which('ping');
     if (!ping) {
-      throw new FaultlineError(
-        'FL_PROBE',
-        `probe/host-reachable needs 'ping' for an ICMP check of ${host}: install it (Debian: apt-get install iputils-ping), or give a port for a TCP check`,
-      );
+      const bound = AbortSignal.any([ctx.signal, AbortSignal.timeout(ECHO_WAIT_MS)]);
+      const r = await tcpReach(host, FALLBACK_PORT, namespace, bound, true);
+      const note = `no ping on this host (Debian: apt-get install iputils-ping): TCP to port ${FALLBACK_PORT} stood in, a refusal counts as an answer`;
+      return {
+        passed: r.ok,
+        value: r.ms,
+        message: r.ok
+          ? `${host} answered${where} in ${r.ms} ms (${note})`
+          : `${host} did not answer${where}: ${bound.aborted ? `nothing within ${ECHO_WAIT_MS} ms` : r.why} (${note})`,
+      };
     }
     const r = await runBounded(inNamespace([ping, '-n', '-c', '1', '-W', '1', host], namespace), ctx.signal);
     const rtt = /time=([\d.]+) ms/.exec(r.stdout)?.[1];
@@ -98,14 +90,46 @@ export const hostReachableProbe = defineProbe({
   },
 });
 
-async function loopbackUp(namespace: string, signal: AbortSignal) {
+/** A TCP connect, here or inside a namespace; `refusedOk`: an RST proves the host is there. */
+async function tcpReach(
+  host: string,
+  port: number,
+  namespace: string | undefined,
+  signal: AbortSignal,
+  refusedOk: boolean,
+): Promise<{ ok: boolean; ms: number; why: string }> {
+  const t0 = performance.now();
+  const ms = () => Math.round(performance.now() - t0);
+  if (namespace === undefined) {
+    try {
+      await tcpConnect(host, port, signal);
+      return { ok: true, ms: ms(), why: '' };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return {
+        ok: refusedOk && code === 'ECONNREFUSED',
+        ms: ms(),
+        why: e instanceof Error ? e.message : String(e),
+      };
+    }
+  }
+  const argv = [process.execPath, '-e', CONNECT_SCRIPT, host, String(port), refusedOk ? '1' : '0'];
+  const r = await runBounded(inNamespace(argv, namespace), signal);
+  return {
+    ok: r.exitCode === 0,
+    ms: ms(),
+    why: r.timedOut ? 'no answer in time' : r.stderr.trim() || r.error || `exit ${r.exitCode}`,
+  };
+}
+
+async function loopbackUp(namespace: string, signal: AbortSignal): Promise<ProbeOutcome> {
   const r = await runBounded(['ip', '-n', namespace, '-j', 'link', 'show', 'lo'], signal);
   if (r.exitCode !== 0)
     return {
       passed: false,
       message: `cannot read the loopback of netns ${namespace}: ${r.stderr.trim() || r.error}`,
     };
-  const links = JSON.parse(r.stdout || '[]') as { flags?: string[]; operstate?: string }[];
+  const links = JSON.parse(r.stdout || '[]') as { flags?: string[] }[];
   const up = links[0]?.flags?.includes('UP') === true;
   return { passed: up, message: `netns ${namespace} exists; its loopback is ${up ? 'up' : 'down'}` };
 }
