@@ -141,13 +141,16 @@ export class SqliteJournal implements RollbackJournal {
   #apply(op: Op): FaultlineError | undefined {
     if (op.kind === 'begin') {
       const e = op.entry;
-      if (this.#select.get(e.id) !== undefined) {
+      try {
+        this.#insert.run(e.id, e.runId, e.state, e.createdAt, e.updatedAt, JSON.stringify(e));
+      } catch (err) {
+        // a constraint error rolls back this statement only; the rest of the group still commits
+        if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw err;
         return new FaultlineError(
           'FL_JOURNAL',
           `journal entry ${e.id} already exists; an injection is begun once`,
         );
       }
-      this.#insert.run(e.id, e.runId, e.state, e.createdAt, e.updatedAt, JSON.stringify(e));
       return undefined;
     }
     const current = this.#select.get(op.id);
