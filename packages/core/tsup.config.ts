@@ -1,7 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', testing: 'src/testing.ts', 'revert-child': 'src/testing/revert-child.ts' },
+  entry: {
+    index: 'src/index.ts',
+    testing: 'src/testing.ts',
+    'revert-child': 'src/testing/revert-child.ts',
+    'sentinel-main': 'src/sentinel/sentinel-main.ts',
+  },
   format: ['esm'],
   dts: { compilerOptions: { composite: false } },
   clean: true,

@@ -24,6 +24,7 @@ export { ERROR_CODES, type ErrorCode, errorToJSON, FaultlineError, isFaultlineEr
 export { EventLog } from './event-log.js';
 export { EventStream, parseNdjson } from './event-stream.js';
 export type { EventDraft, EventOf, EventType, FaultlineEvent, ProbePhase } from './events.js';
+export { Guard, HANDLED_SIGNALS, locatorOf, type SentinelOptions } from './guard.js';
 export { folderHub, fromTemplate, type Hub, packHub } from './hub.js';
 export type { ExecuteOptions, InfraInfo, Infrastructure } from './infrastructure.js';
 export {
@@ -33,6 +34,8 @@ export {
   type FileJournalStats,
 } from './journal/file-journal.js';
 export { MemoryJournal } from './journal/memory-journal.js';
+export { openFileJournal } from './journal/open.js';
+export type { JournalLocator } from './journal.js';
 export {
   type JournalEntry,
   type JournalPatch,
@@ -77,6 +80,8 @@ export { DEFAULT_RETRY, type RetryPolicy, revertEntry } from './revert.js';
 export { type RunHandle, type RunnerDeps, startRun } from './runner.js';
 export { createRuntime, type RunSink, type Runtime, type RuntimeOptions } from './runtime.js';
 export { probeSuccess, resilienceScore, verdictOf } from './score.js';
+export type { SentinelHandle, SentinelLauncher } from './sentinel/launcher.js';
+export type { SentinelCommand, SentinelConfig } from './sentinel/protocol.js';
 export {
   type ExperimentSpec,
   experimentSpecSchema,

@@ -50,6 +50,18 @@ export interface RollbackJournal {
   /** One entry by id, whatever its state. */
   get(id: string): Promise<JournalEntry | undefined>;
   close(): Promise<void>;
+  /**
+   * How another process (the sentinel, a supervisor) opens this same journal. Journals without it
+   * (MemoryJournal) cannot be watched by a sentinel.
+   */
+  locator?(): JournalLocator;
+}
+
+/** `(await import(module))[factory](...args)` opens the same journal in a fresh process. */
+export interface JournalLocator {
+  module: string;
+  factory: string;
+  args: Json[];
 }
 
 /** States that mean "may still be in effect". */

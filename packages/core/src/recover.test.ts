@@ -44,7 +44,8 @@ function startChild(stateDir: string, dir: string) {
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
-      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
+      const line = out.split('\n').find((l) => l.includes('"injected"'));
+      if (line) resolve(JSON.parse(line));
     });
     child.on('exit', (code) => reject(new Error(`child exited ${code} before injecting: ${err}`)));
   });
@@ -104,7 +105,7 @@ describe('recovery', () => {
         iteration: 0,
         kind: touchFiles.kind,
         pack: pack.name,
-        tunables: { dir, count: 1, injectDelayMs: 0 },
+        tunables: { dir, count: 1, injectDelayMs: 0, revertDelayMs: 0 },
         objectName: name,
         state: 'active',
         bootId: 'boot-before-reboot',
@@ -119,7 +120,7 @@ describe('recovery', () => {
         stepId,
         iteration: 0,
         objectName: name,
-        tunables: { dir, count: 1, injectDelayMs: 0 },
+        tunables: { dir, count: 1, injectDelayMs: 0, revertDelayMs: 0 },
         signal: new AbortController().signal,
         log: silentLogger,
         stateDir,

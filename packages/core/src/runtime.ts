@@ -5,6 +5,7 @@ import { errorToJSON } from './errors.js';
 import { EventLog } from './event-log.js';
 import { EventStream } from './event-stream.js';
 import type { FaultlineEvent } from './events.js';
+import { Guard, type SentinelOptions } from './guard.js';
 import { type ExecuteOptions, hostFacts, type Infrastructure } from './infrastructure.js';
 import { defaultJournalPath, FileJournal } from './journal/file-journal.js';
 import type { JournalEntry, RollbackJournal } from './journal.js';
@@ -46,6 +47,16 @@ export interface RuntimeOptions {
   platform?: Platform;
   /** Overrides the boot id (a test simulates a reboot with it). */
   bootId?: string;
+  /**
+   * A detached sentinel process reverts from the journal if this process dies (SIGKILL, OOM, crash)
+   * while runs are active (default on; needs a journal another process can open, e.g. FileJournal).
+   */
+  sentinel?: boolean | SentinelOptions;
+  /**
+   * Handle SIGINT, SIGTERM and SIGHUP while a run is active: abort, revert, then re-raise the signal
+   * (default true). Turn off in hosts that own their signals, and abort runs yourself.
+   */
+  signals?: boolean;
 }
 
 /** The faultline runtime: registry, journal, local infrastructure, runs and recovery. */
@@ -72,7 +83,11 @@ export interface Runtime {
   readRunLog(runId: string, fromSeq?: number): Promise<FaultlineEvent[]>;
   /** Run ids with a log, newest first. */
   listRunLogs(): Promise<string[]>;
-  /** Waits for running runs' logs, closes the journal. */
+  /** Aborts every active run and resolves once all are reverted. */
+  abortAll(reason: string): Promise<void>;
+  /** The running sentinel's pid, if one watches now. */
+  readonly sentinelPid: number | undefined;
+  /** Waits for running runs' logs, lets the sentinel go, closes the journal. */
   close(): Promise<void>;
 }
 
@@ -95,6 +110,32 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   const activeRuns = new Set<string>();
   const pendingLogs = new Set<Promise<unknown>>();
   const recoveryEvents = new EventStream(`recovery-${randomUUID()}`);
+  const active = new Map<string, RunHandle>();
+  const sentinelOpts =
+    opts.sentinel === false
+      ? undefined
+      : opts.sentinel === true || opts.sentinel === undefined
+        ? {}
+        : opts.sentinel;
+  const launcher = sentinelOpts
+    ? (sentinelOpts.launcher ?? (await import('./sentinel/launcher.js')).spawnSentinel)
+    : undefined;
+  const abortAll = async (reason: string) => {
+    const runs = [...active.values()];
+    for (const r of runs) r.abort(reason);
+    await Promise.all(runs.map((r) => r.result));
+  };
+  const guard = new Guard({
+    journal,
+    platform,
+    stateDir,
+    retry,
+    launcher,
+    idleMs: sentinelOpts?.idleMs ?? 1000,
+    signals: opts.signals !== false,
+    abortAll,
+    warn: (m) => console.warn(`faultline: ${m}`),
+  });
 
   const doRecover = (o?: RecoverOptions) =>
     recover({ journal, registry, platform, stateDir, retry, stream: recoveryEvents, activeRuns }, o);
@@ -124,13 +165,17 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
         }
       });
     }
+    guard.runStarting(new Set(plan.steps.flatMap((s) => s.faults.map((f) => f.pack))));
     const handle = startRun(
       plan,
       { journal, platform, stateDir, retry },
       { runId, signal: o.signal, stream },
     );
+    active.set(runId, handle);
     const done = handle.result.then(async (result) => {
       activeRuns.delete(runId);
+      active.delete(runId);
+      if (active.size === 0) guard.idle();
       const w = await writer?.catch(() => undefined);
       await w?.close();
       await Promise.resolve(opts.store?.runFinished?.(result)).catch(sinkErrors('store.runFinished'));
@@ -187,8 +232,13 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
     async listRunLogs() {
       return eventLog ? eventLog.list() : [];
     },
+    abortAll,
+    get sentinelPid() {
+      return guard.sentinelPid;
+    },
     async close() {
       await Promise.all([...pendingLogs]);
+      guard.release();
       recoveryEvents.close();
       await journal.close();
     },

@@ -8,4 +8,4 @@ export {
   type FreshRevertResponse,
   revertInFreshProcess,
 } from './testing/fresh-process.js';
-export { journalContract, sampleJournalEntry, type JournalUnderTest } from './testing/journal-contract.js';
+export { type JournalUnderTest, journalContract, sampleJournalEntry } from './testing/journal-contract.js';

@@ -28,6 +28,8 @@ export const touchFiles = defineFault({
     dir: v.string(),
     count: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)), 1),
     injectDelayMs: v.optional(v.number(), 0),
+    /** A slow revert (for signal tests); it does not listen to abort, as reverts run to the end. */
+    revertDelayMs: v.optional(v.number(), 0),
     /** A file whose presence makes inject fail (for error tests). */
     failIfExists: v.optional(v.string()),
   }),
@@ -45,6 +47,7 @@ export const touchFiles = defineFault({
     return { folder, injectedAt: Date.now() };
   },
   async revert(_receipt, ctx) {
+    if (ctx.tunables.revertDelayMs) await sleep(ctx.tunables.revertDelayMs);
     await rm(join(ctx.tunables.dir, ctx.objectName), { recursive: true, force: true });
   },
   async present(_receipt, ctx) {

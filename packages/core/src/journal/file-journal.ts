@@ -18,6 +18,8 @@ export interface FileJournalOptions {
   compactEvery?: number;
   /** Compaction keeps `reverted` entries this long (default 60 s), so a late duplicate revert still finds its entry. */
   keepRevertedMs?: number;
+  /** The lock file every writer of this journal must agree on (default `<path>.lock`). */
+  lockPath?: string;
   /** Give up waiting for another writer's lock after this long, with FL_JOURNAL (default 10 s). */
   lockTimeoutMs?: number;
   /** Pid, boot id and process liveness, for the lock (default the Node platform). */
@@ -80,7 +82,7 @@ export class FileJournal implements RollbackJournal {
       ? (m) => opts.onWarning?.(m)
       : (m) => process.emitWarning(m, { type: 'FaultlineJournalWarning', code: 'FL_JOURNAL' });
     this.#fold = new JournalFold(path, this.#warn);
-    this.#lock = new FileLock(`${path}.lock`, {
+    this.#lock = new FileLock(opts.lockPath ?? `${path}.lock`, {
       ...(opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs }),
       ...(opts.platform ? { platform: opts.platform } : {}),
     });

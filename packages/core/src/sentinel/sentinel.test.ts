@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers.js';
+import { alive, startHost, within } from '../../test/host.js';
+import { defaultJournalPath, FileJournal } from '../index.js';
+
+async function journalStates(stateDir: string): Promise<string[]> {
+  const j = await FileJournal.open(defaultJournalPath(stateDir), {
+    compactEvery: 0,
+    keepRevertedMs: 3_600_000,
+  });
+  const states = (await j.pending()).map((e) => e.state);
+  await j.close();
+  return states;
+}
+
+describe.concurrent('the sentinel and signal handling, with real host processes', () => {
+  it('SIGKILL mid-window: the sentinel reverts from the journal, records it, and exits', async () => {
+    const [stateDir, dir] = [await tempDir(), await tempDir()];
+    const host = startHost(stateDir, dir, { sentinel: true });
+    const { sentinel } = await host.waitFor('injected');
+    expect(alive(sentinel), 'a sentinel watches while the run is active').toBe(true);
+    expect((await readdir(dir)).length).toBe(1);
+    host.child.kill('SIGKILL');
+    expect((await host.exited).signal).toBe('SIGKILL');
+    await within(10_000, 'the sentinel reverted the files', async () => (await readdir(dir)).length === 0);
+    await within(5_000, 'the sentinel exited', () => !alive(sentinel));
+    expect(await journalStates(stateDir)).toEqual([]);
+    const log = readFileSync(join(stateDir, 'sentinel.log'), 'utf8');
+    expect(log).toMatch(/"what":"reverted","entries":\[\{"id":"[^"]+:victim:0","ok":true\}\]/);
+  });
+
+  it('SIGKILL during inject: the sentinel cleans up the partial inject by name', async () => {
+    const [stateDir, dir] = [await tempDir(), await tempDir()];
+    const host = startHost(stateDir, dir, { sentinel: true, count: 50, injectDelayMs: 5000 });
+    await host.waitFor('injecting');
+    await within(
+      5_000,
+      'the inject wrote some files',
+      async () => (await readdir(dir, { recursive: true })).length > 1,
+    );
+    host.child.kill('SIGKILL');
+    await host.exited;
+    await within(10_000, 'the partial inject was reverted', async () => (await readdir(dir)).length === 0);
+    expect(await journalStates(stateDir)).toEqual([]);
+  });
+
+  it('a normal end tells the sentinel nothing is pending: it exits and reverts nothing', async () => {
+    const [stateDir, dir] = [await tempDir(), await tempDir()];
+    const host = startHost(stateDir, dir, { sentinel: true, duration: '100ms' });
+    const { sentinel } = await host.waitFor('injected');
+    expect((await host.waitFor('verdict')).verdict).toBe('Pass');
+    expect((await host.exited).code).toBe(0);
+    await within(5_000, 'the sentinel exited', () => !alive(sentinel));
+    expect(readFileSync(join(stateDir, 'sentinel.log'), 'utf8')).not.toMatch(/"what":"reverted"/);
+  });
+
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${sig}: the host aborts, reverts, then dies of ${sig}`, async () => {
+      const [stateDir, dir] = [await tempDir(), await tempDir()];
+      const host = startHost(stateDir, dir, { sentinel: false });
+      await host.waitFor('injected');
+      host.child.kill(sig);
+      const end = await host.exited;
+      expect(end.signal, 'the exit status is honest').toBe(sig);
+      expect(await readdir(dir), 'reverted by the host itself').toEqual([]);
+      expect(await journalStates(stateDir)).toEqual([]);
+    });
+  }
+
+  it('a second SIGINT during the revert does not skip the revert', async () => {
+    const [stateDir, dir] = [await tempDir(), await tempDir()];
+    const host = startHost(stateDir, dir, { sentinel: false, revertDelayMs: 600 });
+    await host.waitFor('injected');
+    host.child.kill('SIGINT');
+    await host.waitFor('reverting');
+    host.child.kill('SIGINT');
+    expect((await readdir(dir)).length, 'still reverting when the second SIGINT came').toBe(1);
+    const end = await host.exited;
+    expect(end.signal).toBe('SIGINT');
+    expect(await readdir(dir)).toEqual([]);
+    expect(await journalStates(stateDir)).toEqual([]);
+  });
+});
