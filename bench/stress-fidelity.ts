@@ -96,7 +96,7 @@ async function memRow(mib: number): Promise<string> {
 }
 
 const lines = [
-  `stress-fidelity — ${new Date().toISOString()}, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, window ${WINDOW_S} s`,
+  `stress-fidelity — ${new Date().toISOString()}, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, window ${WINDOW_S} s, load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   '',
   '| asked load | workers | measured (cgroup CPU time) | measured (/proc/PID/stat) | whole machine busy (/proc/stat) | held by | within ±3 points |',
   '|---|---|---|---|---|---|---|',
