@@ -63,7 +63,12 @@ export function nftFault<S extends v.GenericSchema>(o: NftFaultOptions<S>): Faul
       const t = ctx.tunables as Tun;
       const plan = o.plan(ctx.tunables);
       const ns = { namespace: t.namespace, signal: ctx.signal };
-      const interfaces = await targetInterfaces(t.interfaces, ns);
+      // named interfaces are checked by nft itself in a netdev table (a missing device fails the load);
+      // an inet table matches by name and would silently match nothing, so those are listed first
+      const interfaces =
+        t.interfaces?.length && plan.family === 'netdev'
+          ? [...new Set(t.interfaces)]
+          : await targetInterfaces(t.interfaces, ns);
       const resolved = await resolveHosts(t.destinationHosts, ns);
       const remoteIps = [...t.destinationIps, ...Object.values(resolved).flat()];
       const script = buildTableScript({
