@@ -84,6 +84,33 @@ describe.concurrent('two processes, one database', () => {
     }
   });
 
+  it("two writer processes on one file (a host and a recover) both commit everything, waiting on each other's lock", async ({
+    onTestFinished,
+  }) => {
+    const t = testDir(onTestFinished);
+    const a = writer(t.file(), 'wa', 40, 300, 0);
+    const b = writer(t.file(), 'wb', 40, 300, 0);
+    try {
+      expect(await a.exited, a.stderr()).toBe(0);
+      expect(await b.exited, b.stderr()).toBe(0);
+    } finally {
+      a.child.kill('SIGKILL');
+      b.child.kill('SIGKILL');
+    }
+    const store = sqliteStore(t.file(), { readonly: true });
+    try {
+      for (const runId of ['wa', 'wb']) {
+        expect((await store.events(runId)).map((e) => e.seq)).toEqual(
+          Array.from({ length: 40 * 300 + 1 }, (_, i) => i + 1),
+        );
+        expect((await store.run(runId))?.verdict).toBe('Pass');
+      }
+      expect((await store.pendingEntries()).length).toBe(2 * 40 * 3);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('kill -9 of a writer mid-batch loses nothing acknowledged; the next open recovers and writes on', async ({
     onTestFinished,
   }) => {
