@@ -1,5 +1,5 @@
 import { type Dirent, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defaultStateDir, OBJECT_PREFIX } from '@faultline/core';
 import { cgroupRoots, groupPids } from './host/cgroup.js';
 import { effectiveRoots } from './host/paths.js';
@@ -34,23 +34,44 @@ function cgroupLeftovers(): Leftover[] {
   const out: Leftover[] = [];
   for (const [name, dirs] of byName) {
     const pids = groupPids(dirs);
-    const v2 = dirs.find((d) => existsSync(join(d, 'cgroup.kill')));
-    const kill = v2
-      ? `echo 1 > ${v2}/cgroup.kill`
-      : `cat ${dirs.map((d) => `${d}/cgroup.procs`).join(' ')} | sort -u | xargs -r kill -9`;
-    out.push({
-      type: 'cgroup',
-      name,
-      detail: `${dirs.join(', ')} (${pids.length} process(es))`,
-      fix: `${kill}; rmdir ${dirs.join(' ')}`,
-    });
-    for (const pid of pids)
+    // a stress group holds only stress-ng: kill it. A process-pause freezer group holds the user's
+    // processes: thaw them and move them out, never kill them.
+    if (pids.every((p) => (readComm(p) ?? 'stress-ng').startsWith('stress-ng'))) {
+      const v2 = dirs.find((d) => existsSync(join(d, 'cgroup.kill')));
+      const procs = dirs.map((d) => `${d}/cgroup.procs`).join(' ');
+      const kill = v2 ? `echo 1 > ${v2}/cgroup.kill` : `cat ${procs} | sort -u | xargs -r kill -9`;
       out.push({
-        type: 'process',
+        type: 'cgroup',
         name,
-        detail: `pid ${pid} (${readComm(pid) ?? '?'}) in cgroup ${name}`,
-        fix: `kill -9 ${pid}`,
+        detail: `${dirs.join(', ')} (${pids.length} process(es))`,
+        fix: `${kill}; rmdir ${dirs.join(' ')}`,
       });
+      for (const pid of pids) {
+        out.push({
+          type: 'process',
+          name,
+          detail: `pid ${pid} (${readComm(pid) ?? '?'}) in cgroup ${name}`,
+          fix: `kill -9 ${pid}`,
+        });
+      }
+    } else {
+      const thaw = dirs.map((d) =>
+        existsSync(join(d, 'freezer.state'))
+          ? `echo THAWED > ${d}/freezer.state`
+          : `echo 0 > ${d}/cgroup.freeze`,
+      );
+      const moveOut = dirs.map(
+        (d) =>
+          `for p in $(cat ${d}/cgroup.procs); do echo $p > ${dirname(d)}/cgroup.procs; kill -CONT $p; done`,
+      );
+      const fix = [...thaw, ...moveOut, `rmdir ${dirs.join(' ')}`].join('; ');
+      out.push({
+        type: 'frozen-cgroup',
+        name,
+        detail: `${dirs.join(', ')} holds paused process(es) ${pids.join(', ')}`,
+        fix,
+      });
+    }
   }
   return out;
 }

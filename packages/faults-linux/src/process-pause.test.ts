@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
@@ -24,7 +24,47 @@ faultContract(processPause, {
   },
 });
 
+faultContract(processPause, {
+  pack: '@faultline/faults-linux',
+  setup: async () => {
+    const s = spawnSleeper();
+    return { tunables: { pids: [s.pid], method: 'freezer' as const }, cleanup: s.stop };
+  },
+});
+
 describe('linux/process-pause', () => {
+  it('method freezer: the target sits frozen in our group, revert thaws it and puts it back where it was', async () => {
+    const stateDir = await mkdtemp('/tmp/flc-state-');
+    const s = spawnSleeper();
+    const cg = () => readFileSync(`/proc/${s.pid}/cgroup`, 'utf8');
+    try {
+      const before = cg();
+      const ctx = testCtx(
+        'pause',
+        parseTunables(processPause, { pids: [s.pid], method: 'freezer' }),
+        stateDir,
+      );
+      const r = await processPause.inject(ctx);
+      try {
+        expect(cg()).toContain(ctx.objectName);
+        expect(await processPause.present!(r, ctx)).toBe(true);
+        expect(readFileSync(`${r.freezer!.dir}/cgroup.procs`, 'utf8').trim()).toBe(String(s.pid));
+        const found = await leftoversOf([ctx.objectName], { stateDir });
+        expect(found.map((l) => l.type)).toEqual(['frozen-cgroup']);
+        expect(found[0]!.fix).not.toMatch(/kill -9/); // a paused user process is thawed, never killed
+      } finally {
+        await processPause.revert(r, ctx);
+      }
+      expect(cg()).toBe(before);
+      expect(existsSync(r.freezer!.dir)).toBe(false);
+      expect(s.child.exitCode).toBe(null); // alive: a pause never kills
+      expect(await leftoversOf([ctx.objectName], { stateDir })).toEqual([]);
+    } finally {
+      await s.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it('stops the target (state T), revert resumes it; a SIGTERM sent meanwhile lands after resume', async () => {
     const stateDir = await mkdtemp('/tmp/flc-state-');
     const s = spawnSleeper();
@@ -75,7 +115,11 @@ describe('linux/process-pause', () => {
     const s = spawnSleeper();
     try {
       const ctx = testCtx('pause', parseTunables(processPause, { pids: [s.pid] }));
-      const fake = { targets: [{ pid: s.pid, startTime: '1', comm: 'sleep' }] };
+      const fake = {
+        targets: [{ pid: s.pid, startTime: '1', comm: 'sleep' }],
+        method: 'signal' as const,
+        freezer: null,
+      };
       await processPause.revert(fake, ctx); // no throw, no signal
       expect(await processPause.present!(fake, ctx)).toBe(false);
     } finally {
