@@ -3,7 +3,7 @@ import { FaultlineError, parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuStress } from './cpu-stress.js';
-import { cpuUsageNs, groupPids } from './host/cgroup.js';
+import { cpuUsageNs, existingGroupDirs, groupPids } from './host/cgroup.js';
 import { readComm } from './host/proc.js';
 import { leftoversOf, testCtx, until } from './host/test-utils.js';
 
@@ -41,6 +41,16 @@ describe('linux/cpu-stress', () => {
     }
     expect(r.cgroups.some((d) => existsSync(d))).toBe(false);
     expect(await until(() => pids.every((p) => !existsSync(`/proc/${p}`)))).toBe(true);
+  });
+
+  it('an abort during inject leaves nothing behind (FL_ABORTED)', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const ctx = { ...testCtx('cpu', parseTunables(cpuStress, { load: 10, workers: 1 })), signal: ac.signal };
+    await expect(cpuStress.inject(ctx)).rejects.toMatchObject({ code: 'FL_ABORTED' });
+    expect(existingGroupDirs(ctx.objectName)).toEqual([]);
+    await cpuStress.revert(undefined, ctx); // what the runner does next: a no-op
+    expect(await cpuStress.present!(undefined, ctx)).toBe(false);
   });
 
   it('rejects bad tunables before anything happens', () => {

@@ -173,6 +173,7 @@ export async function stressCheck(signal: AbortSignal): Promise<Capability> {
     };
   }
   const r = await run('stress-ng', ['--version'], { signal, timeoutMs: 5000 });
+  if (signal.aborted) throw new FaultlineError('FL_ABORTED', 'aborted while checking for stress-ng');
   if (r.exitCode !== 0) {
     return {
       available: false,
@@ -185,6 +186,7 @@ export async function stressCheck(signal: AbortSignal): Promise<Capability> {
 
 /** Throws FL_CAPABILITY with the check's words when the host cannot run stress faults. */
 export async function requireStress(kind: string, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw new FaultlineError('FL_ABORTED', `${kind}: aborted before inject`);
   const c = await stressCheck(signal);
   if (!c.available) throw new FaultlineError('FL_CAPABILITY', `${kind}: ${c.reason}. ${c.fix ?? ''}`.trim());
 }
