@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { FaultlineError, parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,25 @@ describe('linux/cpu-stress', () => {
     }
     expect(r.cgroups.some((d) => existsSync(d))).toBe(false);
     expect(await until(() => pids.every((p) => !existsSync(`/proc/${p}`)))).toBe(true);
+  });
+
+  it('pins its workers to the asked cpus (cpuset cgroup)', async () => {
+    const ctx = testCtx('cpu', parseTunables(cpuStress, { load: 10, cpus: '0', maxDuration: '20s' }));
+    const r = await cpuStress.inject(ctx);
+    try {
+      const workers = () => groupPids(r.cgroups).filter((p) => readComm(p) === 'stress-ng-cpu');
+      expect(await until(() => workers().length === 1)).toBe(true); // workers 0 = one per listed cpu
+      const allowed = readFileSync(`/proc/${workers()[0]}/status`, 'utf8').match(
+        /^Cpus_allowed_list:\s*(\S+)/m,
+      )?.[1];
+      expect(allowed).toBe('0');
+    } finally {
+      await cpuStress.revert(r, ctx);
+    }
+    expect(r.cgroups.some((d) => existsSync(d))).toBe(false);
+    await expect(
+      cpuStress.inject(testCtx('cpu', parseTunables(cpuStress, { cpus: '0-999' }))),
+    ).rejects.toMatchObject({ code: 'FL_TUNABLES' });
   });
 
   it('an abort during inject leaves nothing behind (FL_ABORTED)', async () => {
