@@ -122,8 +122,20 @@ async function journalLatency(): Promise<{
   update: number[];
   group: number[];
   fsync: number[];
+  raw: number[];
 }> {
   const j = sqliteJournal(join(dir, 'journal.db'));
+  // SQLite's own floor: a one-row commit with the same pragmas and table, no faultline code
+  const raw = new Database(join(dir, 'raw-journal.db'));
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.exec(
+    'CREATE TABLE journal (id TEXT PRIMARY KEY, run_id TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, entry TEXT NOT NULL); CREATE INDEX journal_state ON journal(state);',
+  );
+  const rawInsert = raw.prepare('INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?)');
+  const rawCommit = raw.transaction((e: JournalEntry) =>
+    rawInsert.run(e.id, e.runId, e.state, e.createdAt, e.updatedAt, JSON.stringify(e)),
+  );
   const fd = openSync(join(dir, 'fsync.bin'), 'w');
   const line = Buffer.from(`${JSON.stringify(entry(0))}\n`);
   const fsyncOnce = () => {
@@ -132,9 +144,18 @@ async function journalLatency(): Promise<{
     fsyncSync(fd);
     return ms(t0);
   };
-  const out = { begin: [] as number[], update: [] as number[], group: [] as number[], fsync: [] as number[] };
+  const out = {
+    begin: [] as number[],
+    update: [] as number[],
+    group: [] as number[],
+    fsync: [] as number[],
+    raw: [] as number[],
+  };
   for (let i = 0; i < JOURNAL_WRITES; i++) {
     out.fsync.push(fsyncOnce());
+    const r0 = process.hrtime.bigint();
+    rawCommit.immediate(entry(i));
+    out.raw.push(ms(r0));
     let t0 = process.hrtime.bigint();
     await j.begin(entry(i));
     out.begin.push(ms(t0));
@@ -149,6 +170,7 @@ async function journalLatency(): Promise<{
     out.group.push(ms(t0));
   }
   closeSync(fd);
+  raw.close();
   await j.close();
   return out;
 }
@@ -162,8 +184,15 @@ try {
     ins.store = Math.min(ins.store, storeInsert());
     ins.raw = Math.min(ins.raw, rawInsert());
   }
-  const rep = await storeReplay();
-  const rawRep = rawReplay();
+  // replay alternates too, best of 3 each (the first read of a file pays for the page cache)
+  const rep = { all: Infinity, iter: Infinity };
+  let rawRep = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const got = await storeReplay();
+    rep.all = Math.min(rep.all, got.all);
+    rep.iter = Math.min(rep.iter, got.iter);
+    rawRep = Math.min(rawRep, rawReplay());
+  }
   const jl = await journalLatency();
   const fsyncs = jl.fsync;
   const rate = (t: number) => Math.round(N / (t / 1000)).toLocaleString('en-US');
@@ -185,6 +214,9 @@ try {
     ],
     [
       `| journal \`update\` latency, median / p99 (ms) | ${f2(pct(jl.update, 0.5))} / ${f2(pct(jl.update, 0.99))} | ${f2(fsMed)} / ${f2(pct(fsyncs, 0.99))} | ${f2(pct(jl.update, 0.5) / fsMed)}× |`,
+    ],
+    [
+      `| raw SQLite one-row commit, same pragmas, median / p99 (ms) | — | ${f2(pct(jl.raw, 0.5))} / ${f2(pct(jl.raw, 0.99))} | ${f2(pct(jl.raw, 0.5) / fsMed)}× fsync (\`begin\` = ${f2(pct(jl.begin, 0.5) / pct(jl.raw, 0.5))}× this) |`,
     ],
     [
       `| journal, 10 concurrent \`begin\`s, median (ms) | ${f2(pct(jl.group, 0.5))} | ${f2(fsMed)} | ${f2(pct(jl.group, 0.5) / fsMed)}× |`,
