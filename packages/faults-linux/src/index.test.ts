@@ -1,5 +1,9 @@
-import { Registry } from '@faultline/core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRuntime, definePack, defineProbe, experiment, MemoryJournal, Registry } from '@faultline/core';
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import { refOf, stateOf } from './host/proc.js';
+import { spawnSleeper } from './host/test-utils.js';
 import pack, { doctor, formatDoctor, hostFaults, linux, scanLeftovers } from './index.js';
 
 describe('@faultline/faults-linux pack', () => {
@@ -31,5 +35,70 @@ describe('@faultline/faults-linux pack', () => {
 
   it('scanLeftovers answers a list (what other tests compare to empty)', async () => {
     expect(Array.isArray(await scanLeftovers())).toBe(true);
+  });
+});
+
+describe('the pack in a real run', () => {
+  it('a runtime injects host faults on their own targets and leaves nothing behind', {
+    timeout: 60_000,
+  }, async () => {
+    const stateDir = await mkdtemp('/tmp/flc-rt-');
+    const dir = await mkdtemp('/tmp/flc-');
+    const s = spawnSleeper();
+    // a probe that always passes: this test is about the faults, the probes pack has its own
+    const ok = definePack({
+      name: 'flc-test-probes',
+      probes: [
+        defineProbe({
+          kind: 'probe/flc-ok',
+          summary: 'ok',
+          tunables: v.strictObject({}),
+          run: async () => ({ passed: true }),
+        }),
+      ],
+    });
+    const probes = [{ name: 'ok', kind: 'probe/flc-ok' }];
+    const runtime = await createRuntime({
+      packs: [pack, ok],
+      stateDir,
+      journal: new MemoryJournal(),
+      recover: false,
+      sentinel: false,
+      signals: false,
+      eventLog: false,
+    });
+    try {
+      const spec = experiment('flc host faults')
+        .fault(linux.cpuStress({ load: 20, workers: 1, maxDuration: '30s' }), {
+          duration: '300ms',
+          healthCheck: false,
+          probes,
+        })
+        .parallel(
+          [linux.diskFill({ path: dir, size: '4MiB' }), { duration: '300ms', healthCheck: false, probes }],
+          [linux.processPause({ pids: [s.pid] }), { duration: '300ms', healthCheck: false, probes }],
+        )
+        .build();
+      const result = await runtime.run(spec).result;
+      expect(result.error).toBeUndefined();
+      expect(result.verdict).toBe('Pass');
+      expect(result.faults).toHaveLength(3);
+      expect(result.reverts.every((r) => r.ok)).toBe(true);
+      expect(refOf(s.pid) && stateOf(refOf(s.pid)!)).not.toBe('T');
+      const mine = (await scanLeftovers({ stateDir })).filter((l) =>
+        l.name.includes(
+          result.runId
+            .replace(/[^a-z0-9]/gi, '')
+            .toLowerCase()
+            .slice(0, 8),
+        ),
+      );
+      expect(mine).toEqual([]);
+    } finally {
+      await runtime.close();
+      await s.stop();
+      await rm(stateDir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
