@@ -145,15 +145,15 @@ describe.concurrent('sqliteStore', () => {
       for (const ev of runEvents('ret-live', 'ret', 5).slice(0, 4)) store.event(ev);
       await store.journal.begin({ ...entry('ret-live', 'loss'), state: 'active' });
 
-      expect(store.prune({ olderThan: `${3.5 * 24}h` })).toEqual({ runs: 0, events: 3 * 12 });
+      expect(await store.prune({ olderThan: `${3.5 * 24}h` })).toEqual({ runs: 0, events: 3 * 12 });
       expect(await store.events('ret-0')).toEqual([]);
       expect(await store.events('ret-3')).toHaveLength(12);
-      expect(store.prune({ keepRuns: 2 })).toEqual({ runs: 0, events: 12 }); // ret-3 goes; ret-4, ret-5 stay
+      expect(await store.prune({ keepRuns: 2 })).toEqual({ runs: 0, events: 12 }); // ret-3 goes; ret-4, ret-5 stay
       expect((await store.events('ret-4')).length + (await store.events('ret-5')).length).toBe(24);
       expect(await store.events('ret-live')).toHaveLength(4);
       // runs and scores stay (trends survive) unless dropRuns
       expect((await store.scoreTrend('ret')).points).toHaveLength(6);
-      expect(store.prune({ keepRuns: 2, dropRuns: true })).toEqual({ runs: 4, events: 0 });
+      expect(await store.prune({ keepRuns: 2, dropRuns: true })).toEqual({ runs: 4, events: 0 });
       expect((await store.runs({ experiment: 'ret' })).map((r) => r.runId)).toEqual([
         'ret-5',
         'ret-4',

@@ -66,7 +66,7 @@ export class SqliteStore implements RunStore {
     this.#sink = conn.readonly ? undefined : new BatchedEventSink(conn, opts);
     this.#retention = opts.retention;
     this.#onError = opts.onError ?? defaultOnError;
-    if (this.#retention && !conn.readonly) this.prune(this.#retention);
+    if (this.#retention && !conn.readonly) this.#prune(this.#retention);
   }
 
   /** The rollback journal in the same file (one connection, so one writer lock to wait for). */
@@ -104,15 +104,32 @@ export class SqliteStore implements RunStore {
   async runFinished(result: RunResult): Promise<void> {
     const sink = this.#writable();
     sink.flushSync();
-    this.#conn.guard('record a result in', () => {
-      const row = sink.runRow(result.runId, result.experiment, result.startedAt);
-      this.#conn.db
-        .prepare<[string, string, string, number | null, string, number], unknown>(
-          'UPDATE runs SET experiment = ?, finished_at = ?, verdict = ?, score = ?, result = ? WHERE id = ?',
-        )
-        .run(result.experiment, result.finishedAt, result.verdict, result.score, JSON.stringify(result), row);
-    });
-    if (this.#retention) this.prune(this.#retention);
+    const db = this.#conn.db;
+    const save = db.prepare<[string, string, string, number | null, string, number], unknown>(
+      'UPDATE runs SET experiment = ?, finished_at = ?, verdict = ?, score = ?, result = ? WHERE id = ?',
+    );
+    try {
+      this.#conn.guard('record a result in', () =>
+        db
+          .transaction(() => {
+            // the row exists unless runStarted was skipped; then the result creates it
+            const row = sink.runRow(result.runId, result.experiment, result.startedAt);
+            save.run(
+              result.experiment,
+              result.finishedAt,
+              result.verdict,
+              result.score,
+              JSON.stringify(result),
+              row,
+            );
+          })
+          .immediate(),
+      );
+    } catch (e) {
+      sink.forgetRuns(); // a row id cached inside the rolled-back transaction may not exist
+      throw e;
+    }
+    if (this.#retention) this.#prune(this.#retention);
   }
 
   /** One run with its spec and result. */
@@ -182,11 +199,8 @@ export class SqliteStore implements RunStore {
   }
 
   /** Drops old events (never of a run still going, never journal entries). */
-  prune(opts: history.PruneOptions): history.PruneResult {
-    this.#sink?.flushSync();
-    const out = this.#conn.guard('prune', () => history.prune(this.#conn.db, opts));
-    if (opts.dropRuns) this.#sink?.forgetRuns();
-    return out;
+  async prune(opts: history.PruneOptions): Promise<history.PruneResult> {
+    return this.#prune(opts);
   }
 
   /** Commits buffered events and releases the file (the journal, if taken, keeps it open until its own close). */
@@ -198,6 +212,13 @@ export class SqliteStore implements RunStore {
     } finally {
       this.#conn.release();
     }
+  }
+
+  #prune(opts: history.PruneOptions): history.PruneResult {
+    this.#sink?.flushSync();
+    const out = this.#conn.guard('prune', () => history.prune(this.#conn.db, opts));
+    if (opts.dropRuns) this.#sink?.forgetRuns();
+    return out;
   }
 
   #writable(): BatchedEventSink {
