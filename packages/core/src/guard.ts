@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { FileJournal } from './journal/file-journal.js';
 import type { JournalLocator, RollbackJournal } from './journal.js';
 import type { Platform } from './platform.js';
+import type { PriorityControl } from './priority.js';
 import type { RetryPolicy } from './revert.js';
 import type { SentinelHandle, SentinelLauncher } from './sentinel/launcher.js';
 
@@ -11,6 +12,12 @@ export interface SentinelOptions {
   launcher?: SentinelLauncher;
   /** How long an idle sentinel is kept for the next run before it is let go (default 1000 ms). */
   idleMs?: number;
+  /**
+   * How long a run waits, before its first inject, for the sentinel to have loaded the run's packs
+   * (default 15 000 ms). Past it the run goes on with a warning: the sentinel still reverts after a
+   * crash, only later, once it has loaded them.
+   */
+  readyTimeoutMs?: number;
 }
 
 /** Signals the runtime handles while a run is active. */
@@ -34,6 +41,7 @@ export class Guard {
   #packs = new Set<string>();
   #handling: NodeJS.Signals | undefined;
   #installed = false;
+  #raised = false;
   readonly #onSignal = (sig: NodeJS.Signals) => void this.#handle(sig);
 
   constructor(
@@ -44,23 +52,40 @@ export class Guard {
       retry: RetryPolicy;
       launcher: SentinelLauncher | undefined;
       idleMs: number;
+      readyTimeoutMs: number;
       signals: boolean;
+      /** Real-time scheduling of the main thread while runs are active (opt-in). */
+      priority: PriorityControl | undefined;
       /** Aborts every active run and resolves when all have reverted. */
       abortAll(reason: string): Promise<void>;
       warn(message: string): void;
     },
   ) {}
 
-  /** A run is starting: make sure a sentinel watches, and that it knows the run's packs. */
-  runStarting(packs: Iterable<string>): void {
+  /**
+   * A run is starting: make sure a sentinel watches, and that it knows the run's packs. Resolves once
+   * the sentinel has them in memory (or at once without a sentinel; after `readyTimeoutMs` with a
+   * warning): the run waits for it before its first inject, so that a kill -9 during the inject finds
+   * a sentinel ready to revert rather than one still starting up.
+   */
+  runStarting(packs: Iterable<string>): Promise<void> {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
+    if (this.deps.priority && !this.#raised) {
+      this.#raised = true;
+      void this.deps.priority.raise().then((r) => {
+        if (!r.applied)
+          this.deps.warn(
+            `could not make the runtime real-time (${r.reason}); probes may run late under CPU stress`,
+          );
+      });
+    }
     if (this.deps.signals && !this.#installed) {
       for (const s of HANDLED_SIGNALS) process.on(s, this.#onSignal);
       this.#installed = true;
     }
     const locator = this.deps.launcher ? locatorOf(this.deps.journal) : undefined;
-    if (this.deps.launcher && !locator) return;
+    if (this.deps.launcher && !locator) return Promise.resolve();
     if (this.deps.launcher && locator && !this.#sentinel) {
       try {
         this.#sentinel = this.deps.launcher({
@@ -78,15 +103,45 @@ export class Guard {
         );
       }
     }
+    const sentinel = this.#sentinel;
+    const waits: Promise<void>[] = [];
     for (const p of packs) {
-      if (this.#packs.has(p)) continue;
-      this.#packs.add(p);
-      this.#sentinel?.send({ type: 'pack', name: p });
+      if (!this.#packs.has(p)) {
+        this.#packs.add(p);
+        sentinel?.send({ type: 'pack', name: p });
+      }
+      const loaded = sentinel?.loaded?.(p);
+      if (loaded)
+        waits.push(
+          loaded.then((ok) => {
+            if (!ok)
+              this.deps.warn(
+                `the sentinel could not load ${p}: after a kill -9 of this process its faults wait for the next recover()`,
+              );
+          }),
+        );
     }
+    if (waits.length === 0) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.deps.warn(
+          `the sentinel has not loaded this run's packs after ${this.deps.readyTimeoutMs} ms; the run goes on (a kill -9 now is reverted once it has)`,
+        );
+        resolve();
+      }, this.deps.readyTimeoutMs);
+      // not unref'd: the sentinel's pipes are, so this timer is what keeps a host whose run is
+      // waiting for its sentinel alive (a script with nothing else to do would otherwise just end)
+    });
+    return Promise.race([Promise.all(waits).then(() => undefined), late]).finally(() => clearTimeout(timer));
   }
 
   /** No run is active any more. */
   idle(): void {
+    if (this.#raised) {
+      this.#raised = false;
+      void this.deps.priority?.lower();
+    }
     if (this.#installed && !this.#handling) {
       for (const s of HANDLED_SIGNALS) process.off(s, this.#onSignal);
       this.#installed = false;

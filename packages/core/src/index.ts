@@ -67,6 +67,7 @@ export {
 export { entryId, OBJECT_PREFIX, objectName } from './names.js';
 export { type Plan, type PlannedFault, type PlannedProbe, planExperiment } from './plan.js';
 export { defaultStateDir, nodePlatform, type Platform, readProcStat, withBootId } from './platform.js';
+export type { PriorityControl } from './priority.js';
 export {
   isAlive,
   type RecoveredEntry,

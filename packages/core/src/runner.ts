@@ -14,7 +14,7 @@ import { isJson } from './registry.js';
 import type { FaultResult, ProbeResult, RevertResult, RunResult } from './result.js';
 import { type RetryPolicy, revertEntry } from './revert.js';
 import { probeSuccess, resilienceScore, verdictOf } from './score.js';
-import { sleep } from './timing.js';
+import { sleep, whenAborted } from './timing.js';
 
 /** What a run needs from its runtime. */
 export interface RunnerDeps {
@@ -51,9 +51,15 @@ interface FaultState {
 export function startRun(
   plan: Plan,
   deps: RunnerDeps,
-  opts: { runId: string; signal?: AbortSignal | undefined; stream?: EventStream },
+  opts: {
+    runId: string;
+    signal?: AbortSignal | undefined;
+    stream?: EventStream;
+    /** Settles when the first inject may start (the runtime's sentinel has loaded the packs). */
+    beforeInject?: Promise<unknown>;
+  },
 ): RunHandle {
-  const run = new Run(plan, deps, opts.runId, opts.stream ?? new EventStream(opts.runId));
+  const run = new Run(plan, deps, opts.runId, opts.stream ?? new EventStream(opts.runId), opts.beforeInject);
   if (opts.signal) {
     const s = opts.signal;
     if (s.aborted) run.abort(reasonOf(s.reason), true);
@@ -86,6 +92,7 @@ class Run {
     readonly deps: RunnerDeps,
     readonly runId: string,
     readonly stream: EventStream,
+    readonly beforeInject?: Promise<unknown>,
   ) {
     this.#pidStart = deps.platform.processStart(deps.platform.pid) ?? 'unknown';
     for (const step of plan.steps) {
@@ -159,6 +166,12 @@ class Run {
     try {
       if (!this.#abortedBeforeStart) {
         await this.#preflight();
+        if (this.beforeInject) {
+          // an abort while the sentinel starts up must not wait for it: nothing is injected yet
+          const aborted = whenAborted(this.#signal);
+          await Promise.race([this.beforeInject, aborted.promise]).catch(() => {});
+          aborted.dispose();
+        }
         for (const [i, step] of this.plan.steps.entries()) {
           if (this.#signal.aborted) break;
           this.stream.emit({

@@ -13,6 +13,7 @@ import { silentLogger } from './logger.js';
 import type { Capability, Pack } from './model.js';
 import { type Plan, planExperiment } from './plan.js';
 import { defaultStateDir, nodePlatform, type Platform, withBootId } from './platform.js';
+import type { PriorityControl } from './priority.js';
 import { type RecoverOptions, type RecoveryReport, recover } from './recover.js';
 import { Registry } from './registry.js';
 import type { RunResult } from './result.js';
@@ -57,6 +58,12 @@ export interface RuntimeOptions {
    * (default true). Turn off in hosts that own their signals, and abort runs yourself.
    */
   signals?: boolean;
+  /**
+   * Run the runtime's main thread SCHED_FIFO while runs are active (`true` = priority 10, or a
+   * priority 1-99, or your own control), so probes keep their schedule while a CPU stress holds every
+   * core (measured in bench/probe-jitter.ts). Opt-in: needs root or CAP_SYS_NICE; off by default.
+   */
+  realtime?: boolean | number | PriorityControl;
 }
 
 /** The faultline runtime: registry, journal, local infrastructure, runs and recovery. */
@@ -132,7 +139,14 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
     retry,
     launcher,
     idleMs: sentinelOpts?.idleMs ?? 1000,
+    readyTimeoutMs: sentinelOpts?.readyTimeoutMs ?? 15_000,
     signals: opts.signals !== false,
+    priority:
+      opts.realtime === undefined || opts.realtime === false
+        ? undefined
+        : typeof opts.realtime === 'object'
+          ? opts.realtime
+          : (await import('./priority.js')).chrtPriority(opts.realtime === true ? 10 : opts.realtime),
     abortAll,
     warn: (m) => console.warn(`faultline: ${m}`),
   });
@@ -165,11 +179,11 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
         }
       });
     }
-    guard.runStarting(new Set(plan.steps.flatMap((s) => s.faults.map((f) => f.pack))));
+    const watched = guard.runStarting(new Set(plan.steps.flatMap((s) => s.faults.map((f) => f.pack))));
     const handle = startRun(
       plan,
       { journal, platform, stateDir, retry },
-      { runId, signal: o.signal, stream },
+      { runId, signal: o.signal, stream, beforeInject: watched },
     );
     active.set(runId, handle);
     const done = handle.result.then(async (result) => {

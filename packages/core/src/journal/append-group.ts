@@ -2,7 +2,7 @@ import { readSync } from 'node:fs';
 import type { JournalEntry, JournalPatch } from '../journal.js';
 import { writeAll } from './durable-fs.js';
 import type { JournalFold } from './fold.js';
-import { applyPatch, duplicateError, unknownError, updateStamp } from './records.js';
+import { applyPatch, duplicateError, isNewer, unknownError, updateStamp } from './records.js';
 
 /** One queued `begin` (with `entry`) or `update` (with `patch`), waiting for its group commit. */
 export interface QueuedOp {
@@ -17,20 +17,28 @@ export interface QueuedOp {
   reject(e: unknown): void;
 }
 
+/** A line appended for an op: what a writer checks for when a compaction may have raced with its write. */
+export interface AppendedRecord {
+  id: string;
+  line: string;
+  /** The update's stamp; undefined for a begin. */
+  at?: string;
+}
+
 /**
- * Under the journal lock, with `fd` opened O_APPEND on the journal: brings the fold up to date,
- * checks each op against what is on disk now (a begin of a known id, an update of an unknown
- * one, fail alone), then appends all the good ones with a single write. Returns those ops and
- * how many lines were written.
+ * With `fd` opened O_APPEND on the journal (no lock: one write(2) per group, and Linux appends a
+ * write to a local file whole, never interleaved with another writer's): brings the fold up to
+ * date, checks each op against what is on disk now (a begin of a known id, an update of an
+ * unknown one, fail alone), then appends the good ones with a single write.
  */
 export function appendGroup(
   fd: number,
   fold: JournalFold,
   ops: QueuedOp[],
-): { accepted: QueuedOp[]; lines: number } {
-  const { size } = fold.refreshFromFd(fd);
+): { accepted: QueuedOp[]; records: AppendedRecord[]; ino: number } {
+  const { size, ino } = fold.refreshFromFd(fd);
   const changed = new Map<string, JournalEntry>();
-  const lines: string[] = [];
+  const records: AppendedRecord[] = [];
   const accepted: QueuedOp[] = [];
   for (const op of ops) {
     const current = changed.get(op.id) ?? fold.entries.get(op.id);
@@ -39,7 +47,7 @@ export function appendGroup(
         op.reject(duplicateError(op.id));
         continue;
       }
-      lines.push(`{"op":"begin","entry":${op.json}}\n`);
+      records.push({ id: op.id, line: `{"op":"begin","entry":${op.json}}\n` });
       changed.set(op.id, op.entry);
     } else if (op.patch) {
       if (!current) {
@@ -47,21 +55,34 @@ export function appendGroup(
         continue;
       }
       const at = updateStamp(current.updatedAt);
-      lines.push(`{"op":"update","id":${JSON.stringify(op.id)},"patch":${op.json},"at":"${at}"}\n`);
+      records.push({
+        id: op.id,
+        at,
+        line: `{"op":"update","id":${JSON.stringify(op.id)},"patch":${op.json},"at":"${at}"}\n`,
+      });
       changed.set(op.id, applyPatch(current, op.patch, at));
     }
     accepted.push(op);
   }
-  if (lines.length === 0) return { accepted, lines: 0 };
-  let data = Buffer.from(lines.join(''));
-  // a torn tail from a crash: end it first, so our first line is not glued onto it
+  if (records.length > 0) appendLines(fd, size, records);
+  return { accepted, records, ino };
+}
+
+/** Appends the records' lines in one write; a torn tail (a crash mid-write) is ended first, so the first line is not glued onto it. */
+export function appendLines(fd: number, size: number, records: AppendedRecord[]): void {
+  let data = Buffer.from(records.map((r) => r.line).join(''));
   if (size > 0 && lastByte(fd, size) !== 0x0a) data = Buffer.concat([Buffer.from('\n'), data]);
   writeAll(fd, data);
-  // what we wrote is what we know: no need to read it back (unless a torn tail sits before it)
-  fold.appendOwn(size, data.length, () => {
-    for (const [id, e] of changed) fold.entries.set(id, e);
+}
+
+/** The records whose effect is not in the fold: a begin whose entry is missing, an update the entry's stamp has not reached. */
+export function missingFrom(fold: JournalFold, records: AppendedRecord[]): AppendedRecord[] {
+  return records.filter((r) => {
+    const e = fold.entries.get(r.id);
+    if (r.at === undefined) return !e;
+    // no entry: reverted and compacted away, so the update no longer matters
+    return e !== undefined && isNewer(r.at, e.updatedAt);
   });
-  return { accepted, lines: lines.length };
 }
 
 function lastByte(fd: number, size: number): number | undefined {

@@ -1,9 +1,9 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultlineError } from '../errors.js';
 import type { JournalEntry, JournalPatch, RollbackJournal } from '../journal.js';
 import type { Platform } from '../platform.js';
-import { appendGroup, type QueuedOp } from './append-group.js';
+import { type AppendedRecord, appendGroup, appendLines, missingFrom, type QueuedOp } from './append-group.js';
 import { compactJournal } from './compact.js';
 import { ensureFile, fsyncFd } from './durable-fs.js';
 import { JournalFold } from './fold.js';
@@ -62,6 +62,7 @@ export class FileJournal implements RollbackJournal {
   readonly path: string;
   readonly #fold: JournalFold;
   readonly #lock: FileLock;
+  readonly #lockPath: string;
   readonly #compactEvery: number;
   readonly #keepRevertedMs: number;
   readonly #warn: (message: string) => void;
@@ -82,7 +83,8 @@ export class FileJournal implements RollbackJournal {
       ? (m) => opts.onWarning?.(m)
       : (m) => process.emitWarning(m, { type: 'FaultlineJournalWarning', code: 'FL_JOURNAL' });
     this.#fold = new JournalFold(path, this.#warn);
-    this.#lock = new FileLock(opts.lockPath ?? `${path}.lock`, {
+    this.#lockPath = opts.lockPath ?? `${path}.lock`;
+    this.#lock = new FileLock(this.#lockPath, {
       ...(opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs }),
       ...(opts.platform ? { platform: opts.platform } : {}),
     });
@@ -234,39 +236,71 @@ export class FileJournal implements RollbackJournal {
     }
   }
 
-  /** One group commit: everything queued once the lock is held, one write, at most one fsync. */
+  /** One group commit: everything queued, one write, at most one fsync; no lock unless a compaction raced. */
   async #flush(): Promise<void> {
-    let ops: QueuedOp[] = [];
+    const ops = this.#queue;
+    this.#queue = [];
     let fd: number | undefined;
     try {
-      await this.#lock.acquire();
-      ops = this.#queue;
-      this.#queue = [];
-      let accepted: QueuedOp[];
-      try {
-        fd = openSync(this.path, 'a+', 0o600);
-        const group = appendGroup(fd, this.#fold, ops);
-        accepted = group.accepted;
-        if (group.lines > 0) {
-          this.#stats.writes++;
-          this.#appends += group.lines;
-        }
-      } finally {
-        this.#lock.release();
-      }
-      if (accepted.some((op) => op.durable)) {
+      fd = openSync(this.path, 'a+', 0o600);
+      const { accepted, records, ino } = appendGroup(fd, this.#fold, ops);
+      if (records.length === 0) return;
+      this.#stats.writes++;
+      this.#appends += records.length;
+      const durable = accepted.some((op) => op.durable);
+      if (durable) {
         await fsyncFd(fd);
         this.#stats.fsyncs++;
         this.#unsynced = false;
-      } else if (accepted.length > 0) {
+      } else {
         this.#unsynced = true;
       }
+      // A compaction rewrites the file and renames it over; a write that lands in the old file after
+      // the compactor read it is lost. A compaction holds the lock from before its read to after its
+      // rename: so if no lock exists now, and the path still names the file we wrote, ours is safe
+      // (checked in that order). Otherwise, under the lock, write again what is missing.
+      if (this.#lockFileExists() || statSync(this.path).ino !== ino) await this.#reconcile(records, durable);
       for (const op of accepted) op.resolve();
     } catch (e) {
       const err = this.#error(e, 'append to');
-      for (const op of ops.length > 0 ? ops : this.#queue.splice(0)) op.reject(err);
+      for (const op of ops) op.reject(err);
     } finally {
       if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  #lockFileExists(): boolean {
+    try {
+      statSync(this.#lockPath);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Under the lock (no compaction running), appends again the records whose effect the journal
+   * does not hold. Known limit: an update lost this way while another process updated the same
+   * entry in the same instant is not re-written (its stamp is older than the other one).
+   */
+  async #reconcile(records: AppendedRecord[], durable: boolean): Promise<void> {
+    await this.#lock.acquire();
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.path, 'a+', 0o600);
+      const { size } = this.#fold.refreshFromFd(fd);
+      const missing = missingFrom(this.#fold, records);
+      if (missing.length === 0) return;
+      appendLines(fd, size, missing);
+      this.#stats.writes++;
+      if (durable) {
+        await fsyncFd(fd);
+        this.#stats.fsyncs++;
+      }
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+      this.#lock.release();
     }
   }
 

@@ -1,8 +1,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { JournalEntry } from '../journal.js';
-import { applyPatch, parseRecord } from './records.js';
+import { applyPatch, isNewer, parseRecord } from './records.js';
 
 const NEWLINE = 0x0a;
+const TORN_AFTER_MS = 1_000;
 
 /**
  * The journal's state folded from its JSONL file, kept between reads: the file is append-only
@@ -16,6 +17,7 @@ export class JournalFold {
   offset = 0;
   #ino = -1;
   #line = 0;
+  #mtimeMs = 0;
   // (inode:offset) of bad lines already reported, so each is reported once per file
   readonly #warned = new Set<string>();
 
@@ -25,8 +27,9 @@ export class JournalFold {
   ) {}
 
   /** Brings the fold up to date from an open descriptor of the journal (read access needed). */
-  refreshFromFd(fd: number): { size: number } {
+  refreshFromFd(fd: number): { size: number; ino: number } {
     const st = fstatSync(fd);
+    this.#mtimeMs = st.mtimeMs;
     if (st.ino !== this.#ino || st.size < this.offset) this.#reset(st.ino);
     if (st.size > this.offset) {
       const buf = Buffer.allocUnsafe(st.size - this.offset);
@@ -38,7 +41,7 @@ export class JournalFold {
       }
       this.#ingest(buf.subarray(0, got));
     }
-    return { size: st.size };
+    return { size: st.size, ino: st.ino };
   }
 
   /** Brings the fold up to date from the file at `path` (no file: empty). */
@@ -56,14 +59,6 @@ export class JournalFold {
     } finally {
       closeSync(fd);
     }
-  }
-
-  /** Applies lines this process has just appended at `at` (the fold's own offset), without reading them back. */
-  appendOwn(at: number, bytes: number, apply: () => void): boolean {
-    if (at !== this.offset) return false;
-    apply();
-    this.offset += bytes;
-    return true;
   }
 
   #reset(ino: number): void {
@@ -84,11 +79,17 @@ export class JournalFold {
       start = nl + 1;
     }
     this.offset += start;
-    if (start < buf.length && buf.subarray(start).toString('utf8').trim() !== '') {
-      // left unconsumed: when the writer's next append completes the line, it is read again
+    // left unconsumed: when the writer's next append completes the line, it is read again. A write
+    // in progress can look the same for a moment (reads do not wait for writes), so a fresh file is
+    // given a second before its incomplete tail is called torn.
+    if (
+      start < buf.length &&
+      Date.now() - this.#mtimeMs >= TORN_AFTER_MS &&
+      buf.subarray(start).toString('utf8').trim() !== ''
+    ) {
       this.#warnOnce(
         this.offset,
-        `ignored an incomplete last line at byte ${this.offset} of ${this.path} (a write torn by a crash, or one still in progress)`,
+        `ignored an incomplete last line at byte ${this.offset} of ${this.path} (a write torn by a crash)`,
       );
     }
   }
@@ -103,12 +104,15 @@ export class JournalFold {
       return;
     }
     if (rec.op === 'begin') {
-      this.entries.set(rec.entry.id, rec.entry);
+      // the first begin of an id wins: a second one is a racing duplicate or a re-append after compaction
+      if (!this.entries.has(rec.entry.id)) this.entries.set(rec.entry.id, rec.entry);
       return;
     }
     const current = this.entries.get(rec.id);
-    // no entry: it was reverted and compacted away before this late update; nothing to keep
-    if (current) this.entries.set(rec.id, applyPatch(current, rec.patch, rec.at));
+    // no entry: it was reverted and compacted away before this late update. An older stamp: the
+    // line was re-appended after a compaction, behind later updates; it must not undo them
+    if (current && isNewer(rec.at, current.updatedAt))
+      this.entries.set(rec.id, applyPatch(current, rec.patch, rec.at));
   }
 
   #warnOnce(at: number, message: string): void {

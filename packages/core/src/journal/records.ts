@@ -31,11 +31,19 @@ export function applyPatch(entry: JournalEntry, patch: JournalPatch, at: string)
   return { ...entry, ...patch, updatedAt: at };
 }
 
-/** A timestamp for an update; never earlier than the entry's last one, so `updatedAt` only moves forward. */
+/**
+ * A timestamp for an update: now, but always after the entry's last one (by at least 1 ms), so the
+ * updates of one entry are ordered by their stamps even when several processes append them.
+ */
 export function updateStamp(previous: string | undefined): string {
-  const now = new Date();
+  const now = Date.now();
   const prev = previous === undefined ? Number.NaN : Date.parse(previous);
-  return Number.isFinite(prev) && prev > now.getTime() ? (previous as string) : now.toISOString();
+  return new Date(Number.isFinite(prev) && prev >= now ? prev + 1 : now).toISOString();
+}
+
+/** True when an update stamped `at` comes after the entry's `updatedAt` (a stamp that cannot be parsed counts as newer). */
+export function isNewer(at: string, updatedAt: string): boolean {
+  return !(Date.parse(at) <= Date.parse(updatedAt));
 }
 
 /** Checks what TypeScript cannot: the entry came from JSON or from JavaScript. */

@@ -2,7 +2,13 @@
 // imports child_process; the runtime loads this file only when a sentinel is wanted.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { encodeCommand, type SentinelCommand, type SentinelConfig } from './protocol.js';
+import {
+  decodeReply,
+  encodeCommand,
+  lineSplitter,
+  type SentinelCommand,
+  type SentinelConfig,
+} from './protocol.js';
 
 /** A running sentinel, from the host's side. */
 export interface SentinelHandle {
@@ -10,6 +16,11 @@ export interface SentinelHandle {
   send(c: SentinelCommand): void;
   /** Tells it nothing is pending and lets it go. */
   release(): void;
+  /**
+   * Resolves true once the sentinel has imported this pack (announced with `send({ type: 'pack' })`),
+   * false when it could not or died. Launchers that cannot tell leave it out: the host then does not wait.
+   */
+  loaded?(pack: string): Promise<boolean>;
 }
 
 /** Starts sentinels. Replaceable (tests, other platforms). */
@@ -17,8 +28,8 @@ export type SentinelLauncher = (config: SentinelConfig) => SentinelHandle;
 
 /**
  * Spawns `node sentinel-main` detached (its own session, so a terminal's Ctrl-C for the host does
- * not reach it), with a pipe on its stdin that is its only tie to the host, and unref'd so it never
- * keeps the host alive.
+ * not reach it), with a pipe on its stdin that is its only tie to the host, a pipe on its stdout for
+ * its `loaded` replies, both unref'd so the sentinel never keeps the host alive.
  */
 export const spawnSentinel: SentinelLauncher = (config) => {
   const here = import.meta.url;
@@ -27,13 +38,40 @@ export const spawnSentinel: SentinelLauncher = (config) => {
   const args = fromSource ? ['--conditions=@faultline/source', '--import', 'tsx', main] : [main];
   const child = spawn(process.execPath, [...args, JSON.stringify(config)], {
     detached: true,
-    stdio: ['pipe', 'ignore', 'ignore'],
+    stdio: ['pipe', 'pipe', 'ignore'],
     cwd: process.cwd(),
   });
-  child.on('error', () => {});
+  const replies = new Map<string, { promise: Promise<boolean>; resolve: (ok: boolean) => void }>();
+  const reply = (name: string) => {
+    let r = replies.get(name);
+    if (!r) {
+      let resolve!: (ok: boolean) => void;
+      const promise = new Promise<boolean>((res) => (resolve = res));
+      r = { promise, resolve };
+      replies.set(name, r);
+    }
+    return r;
+  };
+  let dead = false;
+  const died = () => {
+    dead = true;
+    for (const r of replies.values()) r.resolve(false);
+  };
+  child.on('error', died);
+  child.on('exit', died);
   child.stdin!.on('error', () => {});
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('error', () => {});
+  child.stdout!.on(
+    'data',
+    lineSplitter((line) => {
+      const r = decodeReply(line);
+      if (r) reply(r.name).resolve(r.type === 'loaded');
+    }),
+  );
   child.unref();
   (child.stdin as unknown as { unref?: () => void }).unref?.();
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
   let open = true;
   return {
     pid: child.pid,
@@ -44,6 +82,11 @@ export const spawnSentinel: SentinelLauncher = (config) => {
       if (!open) return;
       open = false;
       child.stdin!.end(encodeCommand({ type: 'exit' }));
+    },
+    loaded(pack) {
+      const r = reply(pack);
+      if (dead) r.resolve(false);
+      return r.promise;
     },
   };
 };

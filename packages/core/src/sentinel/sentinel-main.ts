@@ -8,11 +8,11 @@ import type { Pack } from '../model.js';
 import { nodePlatform } from '../platform.js';
 import { Registry } from '../registry.js';
 import { revertEntry } from '../revert.js';
-import { decodeCommand, type SentinelConfig } from './protocol.js';
+import { decodeCommand, encodeReply, lineSplitter, type SentinelConfig } from './protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as SentinelConfig;
 const registry = new Registry();
-const loading = new Map<string, Promise<void>>();
+const loading = new Map<string, Promise<boolean>>();
 let exiting = false;
 
 function record(what: string, data: Record<string, unknown> = {}): void {
@@ -26,16 +26,29 @@ function record(what: string, data: Record<string, unknown> = {}): void {
   }
 }
 
-function loadPack(name: string): Promise<void> {
+/** Tells the host how a pack's import went. Its pipe is gone once the host died: that is fine. */
+function reply(type: 'loaded' | 'failed', name: string): void {
+  try {
+    process.stdout.write(encodeReply({ type, name }));
+  } catch {
+    // the host is gone; the journal is what matters now
+  }
+}
+
+function loadPack(name: string): Promise<boolean> {
   let p = loading.get(name);
   if (!p) {
-    p = import(name).then(
-      (mod: { pack?: Pack; default?: Pack }) => {
+    p = import(name)
+      .then((mod: { pack?: Pack; default?: Pack }) => {
         const pack = mod.pack ?? mod.default;
-        if (pack && !registry.hasPack(pack.name)) registry.register(pack);
-      },
-      (e: unknown) => record('pack-load-failed', { pack: name, error: errorToJSON(e).message }),
-    );
+        if (!pack) throw new Error(`module '${name}' exports no pack`);
+        if (!registry.hasPack(pack.name)) registry.register(pack);
+        return true;
+      })
+      .catch((e: unknown) => {
+        record('pack-load-failed', { pack: name, error: errorToJSON(e).message });
+        return false;
+      });
     loading.set(name, p);
   }
   return p;
@@ -52,7 +65,11 @@ async function openJournal(): Promise<RollbackJournal> {
   return factory(...config.journal.args);
 }
 
-/** The host is gone: revert its unfinished entries, newest first within a run, runs together. */
+/**
+ * The host is gone: revert its unfinished entries. Steps at once (only one serial step of a run, with
+ * its parallel siblings, can be in effect at a time, the runner reverts a parallel group together
+ * too), and within a step the newest injection first.
+ */
 async function revertForDeadHost(): Promise<void> {
   const t0 = performance.now();
   const start = nodePlatform.processStart(config.hostPid);
@@ -67,11 +84,14 @@ async function revertForDeadHost(): Promise<void> {
         e.pid === config.hostPid && e.pidStart === config.hostStart && UNFINISHED_STATES.includes(e.state),
     );
     await Promise.all([...new Set(mine.map((e) => e.pack))].map(loadPack));
-    const byRun = new Map<string, JournalEntry[]>();
-    for (const e of mine) byRun.set(e.runId, [...(byRun.get(e.runId) ?? []), e]);
+    const byStep = new Map<string, JournalEntry[]>();
+    for (const e of mine) {
+      const key = `${e.runId}:${e.stepId}`;
+      byStep.set(key, [...(byStep.get(key) ?? []), e]);
+    }
     const log = makeLogger((level, message) => record('log', { level, message }));
     const results = await Promise.all(
-      [...byRun.values()].map(async (entries) => {
+      [...byStep.values()].map(async (entries) => {
         const out = [];
         for (const e of entries.sort(
           (a, b) => b.createdAt.localeCompare(a.createdAt) || b.iteration - a.iteration,
@@ -97,19 +117,19 @@ async function revertForDeadHost(): Promise<void> {
   }
 }
 
-let buffer = '';
+process.stdout.on('error', () => {});
 process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk: string) => {
-  buffer += chunk;
-  for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-    const cmd = decodeCommand(buffer.slice(0, i));
-    buffer = buffer.slice(i + 1);
-    if (cmd?.type === 'pack') void loadPack(cmd.name);
+process.stdin.on(
+  'data',
+  lineSplitter((line) => {
+    const cmd = decodeCommand(line);
+    if (cmd?.type === 'pack') void loadPack(cmd.name).then((ok) => reply(ok ? 'loaded' : 'failed', cmd.name));
     else if (cmd?.type === 'exit') exiting = true;
-  }
-});
+  }),
+);
 process.stdin.on('close', () => {
   if (exiting) process.exit(0);
+  record('host-gone');
   revertForDeadHost().then(
     () => process.exit(0),
     (e: unknown) => {

@@ -27,7 +27,7 @@ describe.concurrent('the sentinel and signal handling, with real host processes'
     expect((await host.exited).signal).toBe('SIGKILL');
     await within(10_000, 'the sentinel reverted the files', async () => (await readdir(dir)).length === 0);
     await within(5_000, 'the sentinel exited', () => !alive(sentinel));
-    expect(await journalStates(stateDir)).toEqual([]);
+    expect(await journalStates(stateDir), 'the sentinel exits only after writing reverted').toEqual([]);
     const log = readFileSync(join(stateDir, 'sentinel.log'), 'utf8');
     expect(log).toMatch(/"what":"reverted","entries":\[\{"id":"[^"]+:victim:0","ok":true\}\]/);
   });
@@ -44,7 +44,12 @@ describe.concurrent('the sentinel and signal handling, with real host processes'
     host.child.kill('SIGKILL');
     await host.exited;
     await within(10_000, 'the partial inject was reverted', async () => (await readdir(dir)).length === 0);
-    expect(await journalStates(stateDir)).toEqual([]);
+    // the sentinel writes `reverted` just after it removed the files
+    await within(
+      5_000,
+      'the journal says reverted',
+      async () => (await journalStates(stateDir)).length === 0,
+    );
   });
 
   it('a normal end tells the sentinel nothing is pending: it exits and reverts nothing', async () => {
@@ -82,5 +87,28 @@ describe.concurrent('the sentinel and signal handling, with real host processes'
     expect(end.signal).toBe('SIGINT');
     expect(await readdir(dir)).toEqual([]);
     expect(await journalStates(stateDir)).toEqual([]);
+  });
+});
+
+describe('realtime', () => {
+  it('realtime: true makes the main thread SCHED_FIFO while a run is active, and normal after', async () => {
+    const { createRuntime, experiment, faultRef, MemoryJournal } = await import('../index.js');
+    const { pack, touchFiles } = await import('../../test/pack.js');
+    const policy = () =>
+      readFileSync(`/proc/${process.pid}/sched`, 'utf8').match(/^policy\s*:\s*(\d+)/m)?.[1];
+    const dir = await tempDir();
+    const rt = await createRuntime({
+      packs: [pack],
+      stateDir: await tempDir(),
+      journal: new MemoryJournal(),
+      realtime: true,
+      sentinel: false,
+    });
+    expect(policy()).toBe('0');
+    const run = rt.run(experiment('rt').fault(faultRef(touchFiles, { dir }), { duration: '300ms' }).build());
+    await new Promise((r) => setTimeout(r, 150));
+    expect(policy(), 'SCHED_FIFO during the run').toBe('1');
+    await run.result;
+    await within(2000, 'back to SCHED_OTHER', () => policy() === '0');
   });
 });
