@@ -1,5 +1,6 @@
 // Stress fidelity of @faultline/faults-linux: asked vs measured, on this host, now.
-// Run: npx tsx --conditions=@faultline/source bench/stress-fidelity.ts [--workers 2] [--window 3]
+// Run: npx tsx --conditions=@faultline/source bench/stress-fidelity.ts [--workers 2] [--window 3] [--compare]
+// (--compare adds the same loads held by stress-ng's --cpu-load duty cycle alone, without the quota)
 // CPU: asked load 25/50/75 % per worker vs (a) the cgroup's CPU time (cpuacct / cpu.stat), (b) the
 // workers' utime+stime from /proc/PID/stat, over the window; the whole machine's busy share from
 // /proc/stat is printed for context (other load on a shared machine shows there, not in a/b).
@@ -8,7 +9,14 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { objectName, parseTunables, silentLogger } from '@faultline/core';
 import { cpuStress, memoryStress } from '@faultline/faults-linux';
-import { cpuUsageNs, groupPids, memoryUsage } from '../packages/faults-linux/src/host/cgroup.js';
+import {
+  cpuUsageNs,
+  createGroup,
+  destroyGroup,
+  groupPids,
+  memoryUsage,
+} from '../packages/faults-linux/src/host/cgroup.js';
+import { launchInGroup } from '../packages/faults-linux/src/host/launch.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -72,6 +80,36 @@ async function cpuRow(load: number): Promise<string> {
   }
 }
 
+// The same load held by stress-ng's duty cycle alone (no quota), in a group weighted the same way:
+// what the fault would do without a cpu controller, for comparison.
+async function dutyCycleRow(load: number): Promise<string> {
+  const name = `faultline_flcbench_duty${load}`;
+  const g = createGroup(name, { tasks: WORKERS });
+  try {
+    const p = await launchInGroup(
+      g.procsFiles,
+      g.dirs,
+      ['stress-ng', '--cpu', String(WORKERS), '--cpu-load', String(load), '--timeout', '60s', '--quiet'],
+      { minProcs: WORKERS + 1 },
+    );
+    await sleep(500);
+    const workers = groupPids(g.dirs).filter((x) => x !== p.pid);
+    const cg0 = cpuUsageNs(g.dirs)!;
+    const p0 = workers.reduce((a, x) => a + procTicks(x), 0);
+    const m0 = machine();
+    const t0 = process.hrtime.bigint();
+    await sleep(WINDOW_S * 1000);
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cg = ((cpuUsageNs(g.dirs)! - cg0) / 1e9 / secs / WORKERS) * 100;
+    const pr = ((workers.reduce((a, x) => a + procTicks(x), 0) - p0) / TICK / secs / WORKERS) * 100;
+    const m1 = machine();
+    const sys = ((m1.busy - m0.busy) / (m1.total - m0.total)) * 100;
+    return `| ${load} % | ${WORKERS} | ${cg.toFixed(1)} % | ${pr.toFixed(1)} % | ${sys.toFixed(1)} % | stress-ng --cpu-load (comparison) | ${Math.abs(cg - load) <= 3 ? 'yes' : 'no'} |`;
+  } finally {
+    await destroyGroup(g.dirs);
+  }
+}
+
 async function memRow(mib: number): Promise<string> {
   const c = ctx(
     `mem${mib}`,
@@ -102,6 +140,7 @@ const lines = [
   '|---|---|---|---|---|---|---|',
 ];
 for (const load of [25, 50, 75]) lines.push(await cpuRow(load));
+if (process.argv.includes('--compare')) for (const load of [25, 50, 75]) lines.push(await dutyCycleRow(load));
 lines.push('', '| asked memory | cgroup usage | error | within ±2 % |', '|---|---|---|---|');
 for (const mib of [256, 512]) lines.push(await memRow(mib));
 console.log(lines.join('\n'));
