@@ -3,7 +3,8 @@ import { FaultlineError, parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuStress } from './cpu-stress.js';
-import { cpuUsageNs, existingGroupDirs, groupPids } from './host/cgroup.js';
+import { existingGroupDirs, groupPids } from './host/cgroup.js';
+import { cpuUsageNs } from './host/cgroup-stats.js';
 import { readComm } from './host/proc.js';
 import { leftoversOf, testCtx, until } from './host/test-utils.js';
 

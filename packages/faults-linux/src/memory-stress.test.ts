@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { groupPids, memoryUsage } from './host/cgroup.js';
+import { groupPids } from './host/cgroup.js';
+import { memoryUsage } from './host/cgroup-stats.js';
 import { leftoversOf, testCtx, until } from './host/test-utils.js';
 import { memoryStress, vmBytesFor } from './memory-stress.js';
 

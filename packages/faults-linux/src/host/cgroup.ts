@@ -184,28 +184,6 @@ export function groupPids(dirs: readonly string[]): number[] {
   return [...pids];
 }
 
-/** Bytes of memory the group holds (v2 memory.current, else v1 memory.usage_in_bytes). */
-export function memoryUsage(dirs: readonly string[]): number | undefined {
-  for (const d of dirs) {
-    const v = readText(join(d, 'memory.current')) ?? readText(join(d, 'memory.usage_in_bytes'));
-    if (v !== undefined) return Number(v);
-  }
-  return undefined;
-}
-
-/** CPU time the group used, in ns (v1 cpuacct.usage, else v2 cpu.stat usage_usec). */
-export function cpuUsageNs(dirs: readonly string[]): number | undefined {
-  for (const d of dirs) {
-    const v1 = readText(join(d, 'cpuacct.usage'));
-    if (v1 !== undefined) return Number(v1);
-  }
-  for (const d of dirs) {
-    const m = readText(join(d, 'cpu.stat'))?.match(/^usage_usec (\d+)/m);
-    if (m) return Number(m[1]) * 1000;
-  }
-  return undefined;
-}
-
 /**
  * Kills every process in the group and removes its dirs: cgroup.kill on v2 (one write empties it),
  * else freeze + SIGKILL each + thaw on a v1 freezer (no fork can slip between read and kill), else

@@ -61,7 +61,10 @@ export async function startStress(ctx: InjectContext<unknown>, plan: StressPlan)
   const args = ['stress-ng', ...plan.args(group), '--timeout', `${seconds}s`, '--quiet'];
   let started: Awaited<ReturnType<typeof launchInGroup>>;
   try {
-    if (plan.tempDir) mkdirSync(plan.tempDir, { recursive: false, mode: 0o700 });
+    if (plan.tempDir) {
+      rmSync(plan.tempDir, { recursive: true, force: true }); // our own name: a died attempt's files
+      mkdirSync(plan.tempDir, { recursive: false, mode: 0o700 });
+    }
     started = await launchInGroup(group.procsFiles, group.dirs, args, {
       minProcs: plan.minProcs,
       signal: ctx.signal,
