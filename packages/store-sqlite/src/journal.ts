@@ -21,7 +21,7 @@ export class SqliteJournal implements RollbackJournal {
   readonly #save;
   readonly #pending;
 
-  /** Journal over an open connection (the store shares its own); takes one reference. */
+  /** @internal Journal over an open connection (the store shares its own); takes one reference. Use {@link sqliteJournal}. */
   constructor(conn: Connection) {
     this.#conn = conn;
     const db = conn.db;

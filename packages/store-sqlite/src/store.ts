@@ -60,7 +60,7 @@ export class SqliteStore implements RunStore {
   #journal: SqliteJournal | undefined;
   #closed = false;
 
-  /** A store over an open connection (takes its reference). */
+  /** @internal A store over an open connection (takes its reference). Use {@link sqliteStore}. */
   constructor(conn: Connection, opts: SqliteStoreOptions = {}) {
     this.#conn = conn;
     this.#sink = conn.readonly ? undefined : new BatchedEventSink(conn, opts);
