@@ -114,8 +114,8 @@ export function createGroup(name: string, opts: GroupOptions = {}, layout = dete
     return dir;
   };
   if (layout.v2) {
-    const wanted = ['cpu', 'memory', 'cpuset'].filter((c) => layout.v2Controllers.includes(c));
-    if (wanted.length) enableControllers(layout.v2, wanted);
+    const offered = ['cpu', 'memory', 'cpuset'].filter((c) => layout.v2Controllers.includes(c));
+    const wanted = offered.length ? enableControllers(layout.v2, offered) : [];
     const dir = make(layout.v2);
     if (opts.cpuLimit !== undefined && wanted.includes('cpu')) {
       writeFileSync(
@@ -164,15 +164,17 @@ export function createGroup(name: string, opts: GroupOptions = {}, layout = dete
   return { dirs, procsFiles: dirs.map((d) => join(d, 'cgroup.procs')), cpuLimitEnforced, cpusetEnforced };
 }
 
-function enableControllers(root: string, controllers: string[]): void {
-  const enabled = readText(join(root, 'cgroup.subtree_control'))?.split(/\s+/) ?? [];
-  const missing = controllers.filter((c) => !enabled.includes(c));
-  if (missing.length === 0) return;
-  try {
-    writeFileSync(join(root, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
-  } catch {
-    // a controller busy elsewhere: the group still works, only without that limit or measure
+/** Enables what it can in the root's subtree_control; returns the controllers children really get. */
+function enableControllers(root: string, controllers: string[]): string[] {
+  const enabled = () => readText(join(root, 'cgroup.subtree_control'))?.split(/\s+/) ?? [];
+  for (const c of controllers.filter((x) => !enabled().includes(x))) {
+    try {
+      writeFileSync(join(root, 'cgroup.subtree_control'), `+${c}`);
+    } catch {
+      // a namespace root with processes of its own (a container) refuses: no such limit, the group still works
+    }
   }
+  return controllers.filter((c) => enabled().includes(c));
 }
 
 /** Pids in any of the dirs (a dir that is gone counts as empty). */
