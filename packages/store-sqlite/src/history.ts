@@ -46,7 +46,7 @@ export interface ScoreTrend {
   slope: number | null;
 }
 
-/** Which events to drop. Runs still going are never touched, nor is the journal. */
+/** Which events to drop. Runs still going are never touched, nor are journal entries not yet reverted. */
 export interface PruneOptions {
   /** Drop events of runs that started longer ago than this (a Date, or a duration such as '720h'). */
   olderThan?: Date | DurationInput;
@@ -60,6 +60,8 @@ export interface PruneOptions {
 export interface PruneResult {
   runs: number;
   events: number;
+  /** Journal entries of those runs that were `reverted` (history, not state: nothing to undo). */
+  entries: number;
 }
 
 type RunRow = {
@@ -189,13 +191,17 @@ export function prune(db: Database.Database, opts: PruneOptions, now = Date.now(
   }
   const delEvents = db.prepare<[number], unknown>('DELETE FROM events WHERE run = ?');
   const delRun = db.prepare<[number], unknown>('DELETE FROM runs WHERE id = ?');
-  let events = 0;
-  let runs = 0;
+  // only `reverted`: a pending or revert_failed entry is what recovery and a person still need
+  const delEntries = db.prepare<[number], unknown>(
+    "DELETE FROM journal WHERE state = 'reverted' AND run_id = (SELECT run_id FROM runs WHERE id = ?)",
+  );
+  const out: PruneResult = { runs: 0, events: 0, entries: 0 };
   db.transaction(() => {
     for (const id of victims) {
-      events += delEvents.run(id).changes;
-      if (opts.dropRuns) runs += delRun.run(id).changes;
+      out.events += delEvents.run(id).changes;
+      out.entries += delEntries.run(id).changes;
+      if (opts.dropRuns) out.runs += delRun.run(id).changes;
     }
   }).immediate();
-  return { runs, events };
+  return out;
 }

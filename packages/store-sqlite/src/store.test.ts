@@ -121,7 +121,7 @@ describe.concurrent('sqliteStore', () => {
     }
   });
 
-  it('retention drops old events of finished runs, keeps running ones and the journal', async ({
+  it('retention drops old events and reverted entries of finished runs, keeps running runs and pending entries', async ({
     onTestFinished,
   }) => {
     const t = testDir(onTestFinished);
@@ -144,22 +144,30 @@ describe.concurrent('sqliteStore', () => {
       });
       for (const ev of runEvents('ret-live', 'ret', 5).slice(0, 4)) store.event(ev);
       await store.journal.begin({ ...entry('ret-live', 'loss'), state: 'active' });
+      // old runs' entries: a reverted one is history and goes with the events; a failed one stays
+      await store.journal.begin({ ...entry('ret-0', 'loss'), state: 'reverted' });
+      await store.journal.begin({ ...entry('ret-1', 'loss'), state: 'revert_failed', manual: 'rm x' });
 
-      expect(await store.prune({ olderThan: `${3.5 * 24}h` })).toEqual({ runs: 0, events: 3 * 12 });
+      expect(await store.prune({ olderThan: `${3.5 * 24}h` })).toEqual({
+        runs: 0,
+        events: 3 * 12,
+        entries: 1,
+      });
       expect(await store.events('ret-0')).toEqual([]);
       expect(await store.events('ret-3')).toHaveLength(12);
-      expect(await store.prune({ keepRuns: 2 })).toEqual({ runs: 0, events: 12 }); // ret-3 goes; ret-4, ret-5 stay
+      expect(await store.prune({ keepRuns: 2 })).toEqual({ runs: 0, events: 12, entries: 0 }); // ret-3 goes; ret-4, ret-5 stay
       expect((await store.events('ret-4')).length + (await store.events('ret-5')).length).toBe(24);
       expect(await store.events('ret-live')).toHaveLength(4);
       // runs and scores stay (trends survive) unless dropRuns
       expect((await store.scoreTrend('ret')).points).toHaveLength(6);
-      expect(await store.prune({ keepRuns: 2, dropRuns: true })).toEqual({ runs: 4, events: 0 });
+      expect(await store.prune({ keepRuns: 2, dropRuns: true })).toEqual({ runs: 4, events: 0, entries: 0 });
       expect((await store.runs({ experiment: 'ret' })).map((r) => r.runId)).toEqual([
         'ret-5',
         'ret-4',
         'ret-live',
       ]);
-      expect((await store.pendingEntries()).map((e) => e.runId)).toEqual(['ret-live']);
+      expect((await store.pendingEntries()).map((e) => e.runId)).toEqual(['ret-live', 'ret-1']);
+      expect(await store.journal.get('ret-0:loss:0')).toBeUndefined();
     } finally {
       await store.journal.close();
       await store.close();

@@ -198,7 +198,7 @@ export class SqliteStore implements RunStore {
     return this.#read(() => history.journalEntries(this.#conn.db, 'revert_failed'));
   }
 
-  /** Drops old events (never of a run still going, never journal entries). */
+  /** Drops old events and reverted journal entries of finished runs (never a run still going, never a pending entry). */
   async prune(opts: history.PruneOptions): Promise<history.PruneResult> {
     return this.#prune(opts);
   }
