@@ -1,8 +1,18 @@
-import { parseTunables } from '@faultline/core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import {
+  createRuntime,
+  definePack,
+  defineProbe,
+  experiment,
+  MemoryJournal,
+  parseTunables,
+} from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { findTargets, readCmdline } from './host/proc.js';
 import { spawnSleeper, testCtx, until } from './host/test-utils.js';
+import pack, { linux } from './index.js';
 import { processKill } from './process-kill.js';
 
 faultContract(processKill, {
@@ -14,13 +24,13 @@ faultContract(processKill, {
 });
 
 describe('linux/process-kill', () => {
-  it('kills the target by a command-line pattern, and a respawn at the next interval', async () => {
+  it('kills the target by a command-line pattern, and a respawn at the next interval (iteration)', async () => {
     // a unique argument makes the pattern match only our children
     const tag = `${Math.floor(Math.random() * 1e6) + 1000}`;
     const a = spawnSleeper(Number(tag));
     let b: ReturnType<typeof spawnSleeper> | undefined;
     try {
-      const t = parseTunables(processKill, { pattern: `^sleep ${tag}$`, interval: '100ms' });
+      const t = parseTunables(processKill, { pattern: `^sleep ${tag}$` });
       const ctx = testCtx('kill', t);
       const r1 = await processKill.inject(ctx);
       expect(r1.killed.map((p) => p.pid)).toEqual([a.pid]);
@@ -65,6 +75,65 @@ describe('linux/process-kill', () => {
     ).not.toContain(process.pid);
     for (const t of [{ signal: 'SIGSTOP', pids: [5] }, { pids: [0] }, { pattern: '' }]) {
       expect(() => parseTunables(processKill, t), JSON.stringify(t)).toThrow(/FL_TUNABLES/);
+    }
+  });
+});
+
+describe('linux/process-kill with a step interval', () => {
+  it('the runner kills the respawned process again at each interval', { timeout: 60_000 }, async () => {
+    const tag = `${Math.floor(Math.random() * 1e6) + 2000}`;
+    // a tiny supervisor: respawns the sleeper each time it dies
+    const killedPids: number[] = [];
+    let current = spawnSleeper(Number(tag));
+    let stopping = false;
+    const watch = (s: ReturnType<typeof spawnSleeper>) =>
+      s.child.once('exit', () => {
+        killedPids.push(s.pid);
+        if (!stopping) {
+          current = spawnSleeper(Number(tag));
+          watch(current);
+        }
+      });
+    watch(current);
+    const stateDir = await mkdtemp('/tmp/flc-rt-');
+    const ok = definePack({
+      name: 'flc-kill-probes',
+      probes: [
+        defineProbe({
+          kind: 'probe/flc-ok2',
+          summary: 'ok',
+          tunables: v.strictObject({}),
+          run: async () => ({ passed: true }),
+        }),
+      ],
+    });
+    const runtime = await createRuntime({
+      packs: [pack, ok],
+      stateDir,
+      journal: new MemoryJournal(),
+      recover: false,
+      sentinel: false,
+      signals: false,
+      eventLog: false,
+    });
+    try {
+      const spec = experiment('flc respawn')
+        .fault(linux.processKill({ pattern: `^sleep ${tag}$` }), {
+          duration: '1s',
+          interval: '300ms',
+          healthCheck: false,
+          probes: [{ name: 'ok', kind: 'probe/flc-ok2' }],
+        })
+        .build();
+      const result = await runtime.run(spec).result;
+      expect(result.error).toBeUndefined();
+      expect(killedPids.length).toBeGreaterThanOrEqual(3); // first injection + at least two intervals
+      expect(new Set(killedPids).size).toBe(killedPids.length); // each time a new process
+    } finally {
+      stopping = true;
+      await runtime.close();
+      await current.stop();
+      await rm(stateDir, { recursive: true, force: true });
     }
   });
 });

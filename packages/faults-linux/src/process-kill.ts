@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defineFault, durationSchema, FaultlineError } from '@faultline/core';
+import { defineFault, FaultlineError } from '@faultline/core';
 import * as v from 'valibot';
 import { findTargets, isSameProcess, type ProcessRef, refuseProtected, signalIfSame } from './host/proc.js';
 import { oneTargetCheck, SIGNALS, targetTunables } from './host/tunables.js';
@@ -11,8 +11,6 @@ const tunables = v.pipe(
     signal: v.optional(v.picklist(SIGNALS), 'SIGTERM'),
     /** Shorthand for signal SIGKILL. */
     force: v.optional(v.boolean(), false),
-    /** The runner injects again at this rhythm: each time, whatever matches now (respawns too) is killed. */
-    interval: v.optional(durationSchema()),
   }),
   oneTargetCheck(),
 );

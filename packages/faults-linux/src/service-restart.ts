@@ -16,8 +16,6 @@ const tunables = v.strictObject({
   mode: v.optional(v.picklist(['serial', 'parallel']), 'serial'),
   /** Pause between two serial restarts. */
   gap: v.optional(durationSchema(), '0ms'),
-  /** The runner injects again at this rhythm. */
-  interval: v.optional(durationSchema()),
 });
 
 /** The services restarted, and how. */
