@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FaultlineError } from '@faultline/core';
 import Database from 'better-sqlite3';
@@ -11,6 +11,12 @@ export interface SqliteOptions {
   busyTimeoutMs?: number;
   /** Open for reading only (a history viewer): nothing is created, migrated or written. */
   readonly?: boolean;
+  /**
+   * Grow the WAL file to this size at open (default 4 MiB, about SQLite's auto-checkpoint size; 0:
+   * off). A commit that must extend the WAL costs the filesystem a block allocation inside the
+   * fsync — about twice a commit that overwrites WAL space already allocated.
+   */
+  walPreallocateBytes?: number;
 }
 
 /** One open database, shared (reference-counted) by a store and its journal. */
@@ -42,6 +48,8 @@ export class Connection {
       db.close();
       throw journalError(e, path, 'open');
     }
+    if (!readonly && path !== ':memory:')
+      preallocateWal(db, path, opts.walPreallocateBytes ?? 4 * 1024 * 1024);
     return new Connection(db, path, readonly);
   }
 
@@ -122,4 +130,36 @@ function prepare(db: Database.Database, path: string, readonly: boolean): void {
     check(s);
     migrate(db, s.version);
   }).immediate();
+}
+
+/**
+ * Grows the WAL without touching the database: a transaction larger than a tiny page cache spills
+ * its pages into the WAL, and its rollback leaves the file at that size. Frames without a commit
+ * record are ignored by readers and recovery (the same path as any rolled-back large transaction),
+ * and later commits overwrite them. Best effort: a failure only costs speed.
+ */
+function preallocateWal(db: Database.Database, path: string, bytes: number): void {
+  let size = 0;
+  try {
+    size = statSync(`${path}-wal`).size;
+  } catch {
+    // no WAL yet
+  }
+  if (size >= bytes) return;
+  const cacheSize = db.pragma('cache_size', { simple: true }) as number;
+  try {
+    db.pragma('cache_size = 8');
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec('CREATE TABLE faultline_wal_warmup (b BLOB)');
+      const row = db.prepare('INSERT INTO faultline_wal_warmup VALUES (zeroblob(4000))');
+      for (let i = 0; i < Math.ceil(bytes / 4096); i++) row.run();
+    } finally {
+      db.exec('ROLLBACK');
+    }
+  } catch {
+    // another process holds the lock, or the disk is full: the WAL grows as it goes instead
+  } finally {
+    db.pragma(`cache_size = ${cacheSize}`);
+  }
 }

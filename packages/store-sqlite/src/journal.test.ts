@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { isFaultlineError } from '@faultline/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -86,5 +87,27 @@ describe.concurrent('sqliteJournal', () => {
     await j1.update('shared:b:0', { state: 'reverted' });
     await j1.close();
     await j2.close();
+  });
+
+  it('preallocates the WAL at open without changing the database', async ({ onTestFinished }) => {
+    const t = testDir(onTestFinished);
+    const j = sqliteJournal(t.file());
+    const wal = statSync(`${t.file()}-wal`).size;
+    expect(wal).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    await j.begin(entry('wal', 'a'));
+    // a reader in another connection: a sound file, no trace of the warm-up, the entry there
+    const db = new Database(t.file(), { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE '%warmup%'").all()).toEqual([]);
+    expect(db.prepare('SELECT id FROM journal').pluck().all()).toEqual(['wal:a:0']);
+    db.close();
+    expect(statSync(t.file()).size).toBeLessThan(256 * 1024);
+    // commits overwrite the preallocated space instead of growing the file
+    for (let i = 0; i < 50; i++) await j.begin(entry('wal', `b${i}`));
+    expect(statSync(`${t.file()}-wal`).size).toBe(wal);
+    await j.close();
+    const off = sqliteJournal(t.file('off.db'), { walPreallocateBytes: 0 });
+    expect(statSync(`${t.file('off.db')}-wal`).size).toBeLessThan(256 * 1024);
+    await off.close();
   });
 });
