@@ -1,4 +1,4 @@
-import { readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import type { JournalEntry, JournalPatch } from '../journal.js';
 import { writeAll } from './durable-fs.js';
 import type { JournalFold } from './fold.js';
@@ -64,15 +64,25 @@ export function appendGroup(
     }
     accepted.push(op);
   }
-  if (records.length > 0) appendLines(fd, size, records);
+  if (records.length === 0) return { accepted, records, ino };
+  const bytes = appendLines(fd, size, records, fold.offset === size);
+  const end = fstatSync(fd).size;
+  fold.appendOwn(ino, size, end, bytes, records.length, () => {
+    for (const [id, e] of changed) fold.entries.set(id, e);
+  });
   return { accepted, records, ino };
 }
 
-/** Appends the records' lines in one write; a torn tail (a crash mid-write) is ended first, so the first line is not glued onto it. */
-export function appendLines(fd: number, size: number, records: AppendedRecord[]): void {
+/**
+ * Appends the records' lines in one write and returns its length. A torn tail (a crash mid-write)
+ * is ended first, so the first line is not glued onto it; `clean` says the fold already knows the
+ * file ends with a newline.
+ */
+export function appendLines(fd: number, size: number, records: AppendedRecord[], clean = false): number {
   let data = Buffer.from(records.map((r) => r.line).join(''));
-  if (size > 0 && lastByte(fd, size) !== 0x0a) data = Buffer.concat([Buffer.from('\n'), data]);
+  if (size > 0 && !clean && lastByte(fd, size) !== 0x0a) data = Buffer.concat([Buffer.from('\n'), data]);
   writeAll(fd, data);
+  return data.length;
 }
 
 /** The records whose effect is not in the fold: a begin whose entry is missing, an update the entry's stamp has not reached. */

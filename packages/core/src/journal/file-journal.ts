@@ -1,4 +1,4 @@
-import { closeSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultlineError } from '../errors.js';
 import type { JournalEntry, JournalPatch, RollbackJournal } from '../journal.js';
@@ -44,8 +44,12 @@ export function defaultJournalPath(stateDir: string): string {
 /**
  * The embedded {@link RollbackJournal}: an append-only JSONL file (`{"op":"begin","entry":…}`,
  * `{"op":"update","id":…,"patch":…,"at":…}`) that several processes — a host, its sentinel, a
- * `faultline recover` — append to at once, under a lock file beside it. Reads fold what is on disk,
- * whoever wrote it (incrementally: only bytes appended since the last read are parsed).
+ * `faultline recover` — append to at once. Appends take no lock: each group is one O_APPEND
+ * write(2), which Linux never interleaves with another writer's on a local file system. Only
+ * compaction (rewrite + rename) takes the lock file beside the journal; a writer that finds a
+ * compaction raced with its append writes again, under the lock, what the new file lacks. Reads
+ * fold what is on disk, whoever wrote it (incrementally: only bytes appended since are parsed).
+ * Writers must share the host (and pid namespace, for stale-lock detection); not for NFS.
  *
  * Durability: `begin()` and an `update()` that sets a receipt, `revert_failed` or manual commands are
  * fsync'd before their promise resolves. An update that only moves to `reverting`/`reverted` (with
@@ -73,6 +77,8 @@ export class FileJournal implements RollbackJournal {
   #ready: Promise<void> | undefined;
   #closed = false;
   #unsynced = false;
+  #fd: number | undefined;
+  #fdIno: number | undefined;
   #appends = 0;
 
   /** A journal at `path`; the directory and file are created on first use (or by {@link FileJournal.open}). */
@@ -154,18 +160,22 @@ export class FileJournal implements RollbackJournal {
     if (this.#closed) return;
     this.#closed = true;
     await this.#serial(() => this.#drain());
-    if (!this.#unsynced) return;
     try {
-      const fd = openSync(this.path, 'r');
-      try {
-        await fsyncFd(fd);
-        this.#stats.fsyncs++;
-      } finally {
-        closeSync(fd);
+      // the file at the path now: after a compaction it holds our lazy updates too
+      if (this.#unsynced) {
+        const fd = openSync(this.path, 'r');
+        try {
+          await fsyncFd(fd);
+          this.#stats.fsyncs++;
+        } finally {
+          closeSync(fd);
+        }
+        this.#unsynced = false;
       }
-      this.#unsynced = false;
     } catch (e) {
       throw this.#error(e, 'sync');
+    } finally {
+      this.#closeFd();
     }
   }
 
@@ -240,9 +250,8 @@ export class FileJournal implements RollbackJournal {
   async #flush(): Promise<void> {
     const ops = this.#queue;
     this.#queue = [];
-    let fd: number | undefined;
     try {
-      fd = openSync(this.path, 'a+', 0o600);
+      const fd = this.#appendFd();
       const { accepted, records, ino } = appendGroup(fd, this.#fold, ops);
       if (records.length === 0) return;
       this.#stats.writes++;
@@ -259,23 +268,35 @@ export class FileJournal implements RollbackJournal {
       // the compactor read it is lost. A compaction holds the lock from before its read to after its
       // rename: so if no lock exists now, and the path still names the file we wrote, ours is safe
       // (checked in that order). Otherwise, under the lock, write again what is missing.
-      if (this.#lockFileExists() || statSync(this.path).ino !== ino) await this.#reconcile(records, durable);
+      if (existsSync(this.#lockPath) || statSync(this.path).ino !== ino)
+        await this.#reconcile(records, durable);
       for (const op of accepted) op.resolve();
     } catch (e) {
+      this.#closeFd();
       const err = this.#error(e, 'append to');
       for (const op of ops) op.reject(err);
-    } finally {
-      if (fd !== undefined) closeSync(fd);
     }
   }
 
-  #lockFileExists(): boolean {
+  /** The descriptor appends go to, kept open between groups and reopened when a compaction renamed a new file in. */
+  #appendFd(): number {
+    const ino = statSync(this.path, { throwIfNoEntry: false })?.ino;
+    if (this.#fd !== undefined && ino === this.#fdIno) return this.#fd;
+    this.#closeFd();
+    const fd = openSync(this.path, 'a+', 0o600);
+    this.#fd = fd;
+    this.#fdIno = fstatSync(fd).ino;
+    return fd;
+  }
+
+  #closeFd(): void {
+    if (this.#fd === undefined) return;
+    const fd = this.#fd;
+    this.#fd = undefined;
     try {
-      statSync(this.#lockPath);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw e;
+      closeSync(fd);
+    } catch {
+      // already unusable: nothing to release
     }
   }
 

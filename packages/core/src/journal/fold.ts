@@ -61,6 +61,18 @@ export class JournalFold {
     }
   }
 
+  /**
+   * Takes lines this process has just appended at `at` without reading them back, when nothing
+   * else was appended in between (`at` is where the fold stopped, the file now ends right after
+   * them); else they are read back with the next refresh.
+   */
+  appendOwn(ino: number, at: number, end: number, bytes: number, lines: number, apply: () => void): void {
+    if (ino !== this.#ino || at !== this.offset || end !== at + bytes) return;
+    apply();
+    this.offset = end;
+    this.#line += lines;
+  }
+
   #reset(ino: number): void {
     this.entries.clear();
     this.offset = 0;

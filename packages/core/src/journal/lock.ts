@@ -34,7 +34,8 @@ const UNREADABLE_STALE_MS = 2_000;
 /**
  * A cross-process lock: a file next to the journal created with O_EXCL, holding `pid start-time
  * boot-id`. A holder that no longer exists (dead pid, recycled pid, older boot) is stale and its
- * lock is taken over. Held only around short critical sections (an append, a compaction), so
+ * lock is taken over. Held only around short critical sections (a compaction, a writer's re-check
+ * after a compaction raced with its append), so
  * waiting polls with short sleeps. Processes sharing one journal must share a pid namespace.
  */
 export class FileLock {
