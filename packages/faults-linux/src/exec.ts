@@ -24,7 +24,11 @@ export interface RunOptions {
  * Runs a command from an argv array (never a shell): every tunable that reaches here was checked
  * by a strict schema, and argv keeps it from being interpreted anyway.
  */
-export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
+export async function run(
+  file: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+): Promise<CommandResult> {
   const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, file, ...args]] : [file, [...args]];
   const r = await execa(cmd, argv, {
     reject: false,
