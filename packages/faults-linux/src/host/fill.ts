@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, rmSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { open, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FaultlineError, OBJECT_PREFIX, type RevertContext } from '@faultline/core';
@@ -120,7 +120,13 @@ export function removeFill(files: FillFile[]): void {
   for (const f of files) {
     const ino = currentIno(f.path);
     if (ino === undefined || (f.ino !== '' && f.ino !== ino)) continue; // gone, or not the file we wrote
-    rmSync(f.path, { force: true });
+    // unlink, not rm: on a file rm turns an EPERM (immutable, read-only mount) into a misleading
+    // "ENOTDIR ... scandir" while it guesses at a directory, and that is what a person would read
+    try {
+      unlinkSync(f.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   }
 }
 
