@@ -76,8 +76,12 @@ function cgroupLeftovers(): Leftover[] {
   return out;
 }
 
-/** Fill files and disk-io dirs named faultline_* under the allowed roots (three levels deep, bounded). */
-function fileLeftovers(roots: readonly string[]): Leftover[] {
+/**
+ * Fill files and disk-io dirs named faultline_* under the allowed roots (three levels deep, bounded).
+ * The state dir is skipped: the records faults keep there (a pause's `paused/<name>.json`) are
+ * bookkeeping, reported by what they record, not as files.
+ */
+function fileLeftovers(roots: readonly string[], stateDir: string): Leftover[] {
   const out: Leftover[] = [];
   let budget = 20_000; // entries looked at: a huge /tmp must not make a scan hang
   const walk = (dir: string, depth: number) => {
@@ -90,6 +94,7 @@ function fileLeftovers(roots: readonly string[]): Leftover[] {
     for (const e of entries) {
       if (--budget < 0) return;
       const p = join(dir, e.name);
+      if (p === stateDir) continue;
       if (e.name.startsWith(OBJECT_PREFIX))
         out.push({ type: 'file', name: e.name.replace(/\.fill$/, ''), detail: p, fix: `rm -rf ${p}` });
       else if (depth > 0 && e.isDirectory()) walk(p, depth - 1); // never follows symlinks
@@ -127,9 +132,10 @@ function pausedLeftovers(stateDir: string): Leftover[] {
 
 /** Host leftovers: faultline cgroups and their processes, fill files, paused processes. */
 export async function scanHostLeftovers(opts: HostScanOptions = {}): Promise<Leftover[]> {
+  const stateDir = opts.stateDir ?? defaultStateDir();
   return [
     ...cgroupLeftovers(),
-    ...fileLeftovers(effectiveRoots(opts.allowedRoots ?? [])),
-    ...pausedLeftovers(opts.stateDir ?? defaultStateDir()),
+    ...fileLeftovers(effectiveRoots(opts.allowedRoots ?? []), stateDir),
+    ...pausedLeftovers(stateDir),
   ];
 }
