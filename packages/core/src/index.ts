@@ -55,6 +55,8 @@ export {
   type FaultTemplate,
   type InjectContext,
   type InjectionIds,
+  type Leftover,
+  type LeftoverScanContext,
   type Logger,
   type LogLevel,
   type Pack,
@@ -71,6 +73,7 @@ export type { PriorityControl } from './priority.js';
 export {
   isAlive,
   type RecoveredEntry,
+  type RecoveredLeftover,
   type RecoverOptions,
   type RecoveryReport,
   recover,

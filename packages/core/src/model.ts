@@ -128,6 +128,27 @@ export interface FaultTemplate {
   probes?: ProbeSpec[];
 }
 
+/** Something a pack's faults left on the host, found by the pack's own scan. */
+export interface Leftover {
+  /** What it is: `nft-table`, `cgroup`, `file`, `paused-process` ... (the pack's words). */
+  type: string;
+  /** Its name: the faultline object name (`faultline_<runId8>_<step>`) where it has one. */
+  name: string;
+  /** Where it is. */
+  detail: string;
+  /** The command a person runs to remove it. */
+  fix: string;
+}
+
+/** What a pack's leftovers scan is given. */
+export interface LeftoverScanContext {
+  /** The runtime's state directory (where faults keep their records). */
+  stateDir: string;
+  /** Aborted when recovery stops waiting for the scan. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
 /** A pack: faults and probes registered under the package name a fresh process can `import()`. */
 export interface Pack {
   /** The module specifier that exports this pack (`@faultline/faults-linux`, or a file URL). */
@@ -136,6 +157,12 @@ export interface Pack {
   faults?: readonly FaultDefinition<any, any>[];
   probes?: readonly ProbeDefinition<any>[];
   templates?: readonly FaultTemplate[];
+  /**
+   * Finds what this pack's faults left on the host, whichever process or journal made it: recovery
+   * adds it to its report, so objects no journal entry accounts for are seen too. It only looks,
+   * never changes anything.
+   */
+  scanLeftovers?(ctx: LeftoverScanContext): Promise<Leftover[]>;
 }
 
 /** Identity helper: types a fault definition. Does no work. */

@@ -2,17 +2,22 @@ import { errorToJSON } from './errors.js';
 import type { EventStream } from './event-stream.js';
 import type { JournalEntry, RollbackJournal } from './journal.js';
 import { makeLogger } from './logger.js';
-import type { FaultDefinition, Pack } from './model.js';
+import type { FaultDefinition, Leftover, Logger, Pack } from './model.js';
 import type { Platform } from './platform.js';
 import type { Registry } from './registry.js';
 import { type RetryPolicy, revertContext, revertEntry } from './revert.js';
-import { timeoutSignal } from './timing.js';
+import { timeoutSignal, whenAborted } from './timing.js';
 
 /** Options of `recover()`. */
 export interface RecoverOptions {
   /** Also try again the entries that are `revert_failed` (default false: they wait for a person). */
   retryFailed?: boolean;
+  /** Ask every registered pack with a `scanLeftovers()` what is still on the host (default true). */
+  leftovers?: boolean;
 }
+
+/** A leftover in the recovery report: what the pack found, and which pack. */
+export type RecoveredLeftover = Leftover & { pack: string };
 
 /** One entry and what recovery did with it. */
 export interface RecoveredEntry {
@@ -33,6 +38,13 @@ export interface RecoveryReport {
   entries: RecoveredEntry[];
   /** Counts by outcome. */
   counts: Record<RecoveredEntry['outcome'], number>;
+  /**
+   * What the packs' own scans still find on the host after the entries were dealt with: objects of
+   * failed reverts, of processes that wrote no journal entry here (another state dir, a lost
+   * journal) — everything but the objects of runs that are alive (this process's, or a live
+   * process's entries in this journal). Recovery reports them; it does not remove them.
+   */
+  leftovers: RecoveredLeftover[];
 }
 
 /** What recovery needs. */
@@ -63,10 +75,15 @@ export async function recover(deps: RecoverDeps, opts: RecoverOptions = {}): Pro
   );
   const entries: RecoveredEntry[] = [];
   const bootId = deps.platform.bootId();
+  // objects of live runs are not leftovers: their names are kept out of the leftovers
+  const live = new Set<string>();
   for (const entry of await deps.journal.pending()) {
     const done = (outcome: RecoveredEntry['outcome'], reason: string) =>
       entries.push({ entry, outcome, reason });
-    if (deps.activeRuns.has(entry.runId)) continue;
+    if (deps.activeRuns.has(entry.runId)) {
+      live.add(entry.objectName);
+      continue;
+    }
     if (entry.state === 'revert_failed' && !opts.retryFailed) {
       done(
         'manual',
@@ -76,6 +93,7 @@ export async function recover(deps: RecoverDeps, opts: RecoverOptions = {}): Pro
     }
     const otherBoot = entry.bootId !== bootId;
     if (!otherBoot && entry.state !== 'revert_failed' && isAlive(deps.platform, entry.pid, entry.pidStart)) {
+      live.add(entry.objectName);
       done('owned', `process ${entry.pid} that injected it is still running`);
       continue;
     }
@@ -127,7 +145,39 @@ export async function recover(deps: RecoverDeps, opts: RecoverOptions = {}): Pro
   }
   const counts = { reverted: 0, gone: 0, failed: 0, manual: 0, owned: 0, unloadable: 0 };
   for (const e of entries) counts[e.outcome]++;
-  return { startedAt, durationMs: Math.round(performance.now() - t0), entries, counts };
+  const leftovers = opts.leftovers === false ? [] : await scanPacks(deps.registry.packs(), deps, log, live);
+  return { startedAt, durationMs: Math.round(performance.now() - t0), entries, counts, leftovers };
+}
+
+/** Every pack's scanLeftovers(), bounded by one attempt's timeout; a failing scan is logged, not fatal. */
+async function scanPacks(
+  packs: Pack[],
+  deps: RecoverDeps,
+  log: Logger,
+  live: ReadonlySet<string>,
+): Promise<RecoveredLeftover[]> {
+  const found = await Promise.all(
+    packs.map(async (pack): Promise<RecoveredLeftover[]> => {
+      if (!pack.scanLeftovers) return [];
+      const { signal, dispose } = timeoutSignal(deps.retry.attemptTimeoutMs);
+      const aborted = whenAborted(signal);
+      try {
+        const list = await Promise.race([
+          pack.scanLeftovers({ stateDir: deps.stateDir, signal, log }),
+          aborted.promise,
+        ]);
+        return list.map((l) => ({ ...l, pack: pack.name }));
+      } catch (e) {
+        log.warn(`the leftovers scan of ${pack.name} failed: ${errorToJSON(e).message}`);
+        return [];
+      } finally {
+        aborted.dispose();
+        dispose();
+      }
+    }),
+  );
+  const ofLiveRun = (l: Leftover) => [...live].some((n) => l.name.includes(n) || l.detail.includes(n));
+  return found.flat().filter((l) => !ofLiveRun(l));
 }
 
 /** Is the process that wrote an entry still the same running process? A recycled pid has another start time. */

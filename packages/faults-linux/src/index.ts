@@ -8,6 +8,7 @@ import { cpuStress } from './cpu-stress.js';
 import { diskFill } from './disk-fill.js';
 import { diskIoStress } from './disk-io-stress.js';
 import { type DoctorReport, doctorFor } from './doctor.js';
+import { run } from './exec.js';
 import { fsFill } from './fs-fill.js';
 import { type HostScanOptions, type Leftover, scanHostLeftovers } from './leftovers.js';
 import { memoryStress } from './memory-stress.js';
@@ -71,10 +72,15 @@ export const hostFaults = [
   serviceRestart,
 ] as const;
 
-/** The pack: register it with a runtime; a recovering process finds it by this package name. */
+/**
+ * The pack: register it with a runtime; a recovering process finds it by this package name. Its
+ * leftovers scan (host objects, and network objects in every named namespace) is part of recovery's
+ * report.
+ */
 export const pack = definePack({
   name: '@faultline/faults-linux',
   faults: [...hostFaults, ...networkFaults],
+  scanLeftovers: (ctx) => scanLeftovers({ namespaces: 'all', stateDir: ctx.stateDir }),
 });
 export default pack;
 
@@ -127,13 +133,32 @@ export function doctor(opts: { signal?: AbortSignal } = {}): Promise<DoctorRepor
 
 /** Options of {@link scanLeftovers}. */
 export interface ScanOptions extends HostScanOptions {
-  /** Network namespaces to look into as well (besides the host's). */
-  namespaces?: readonly string[];
+  /** Network namespaces to look into as well (besides the host's); `'all'`: every named one (`ip netns list`). */
+  namespaces?: readonly string[] | 'all';
+}
+
+async function namedNamespaces(): Promise<string[]> {
+  const r = await run('ip', ['-j', 'netns', 'list']);
+  return r.exitCode === 0 && r.stdout.trim()
+    ? (JSON.parse(r.stdout) as { name: string }[]).map((n) => n.name)
+    : [];
+}
+
+/** Network leftovers; with `'all'`, a namespace deleted while it was being scanned is listed again without it. */
+async function networkLeftovers(namespaces: readonly string[] | 'all') {
+  if (namespaces !== 'all') return scanNetworkLeftovers({ namespaces: [...namespaces] });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await scanNetworkLeftovers({ namespaces: await namedNamespaces() });
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
 }
 
 /** What faultline left on this host: cgroups, stress processes, fill files, paused processes, network objects. */
 export async function scanLeftovers(opts: ScanOptions = {}): Promise<Leftover[]> {
-  const net = await scanNetworkLeftovers({ namespaces: [...(opts.namespaces ?? [])] });
+  const net = await networkLeftovers(opts.namespaces ?? []);
   return [
     ...(await scanHostLeftovers(opts)),
     ...net.map((l) => ({
