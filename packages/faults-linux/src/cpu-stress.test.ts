@@ -19,11 +19,11 @@ faultContract(cpuStress, {
 
 describe('linux/cpu-stress', () => {
   afterAll(async () => {
-    expect(await leftoversOf(['_kcpustress', '_cpu'])).toEqual([]);
+    expect(await leftoversOf(['_kcpustress', '_tcpu'])).toEqual([]);
   });
 
   it('runs its workers in its own cgroup at the asked load, and revert leaves no worker anywhere', async () => {
-    const ctx = testCtx('cpu', parseTunables(cpuStress, { load: 40, workers: 2, maxDuration: '20s' }));
+    const ctx = testCtx('tcpu', parseTunables(cpuStress, { load: 40, workers: 2, maxDuration: '20s' }));
     const r = await cpuStress.inject(ctx);
     let pids: number[] = [];
     try {
@@ -45,7 +45,7 @@ describe('linux/cpu-stress', () => {
   });
 
   it('pins its workers to the asked cpus (cpuset cgroup)', async () => {
-    const ctx = testCtx('cpu', parseTunables(cpuStress, { load: 10, cpus: '0', maxDuration: '20s' }));
+    const ctx = testCtx('tcpu', parseTunables(cpuStress, { load: 10, cpus: '0', maxDuration: '20s' }));
     const r = await cpuStress.inject(ctx);
     try {
       const workers = () => groupPids(r.cgroups).filter((p) => readComm(p) === 'stress-ng-cpu');
@@ -59,14 +59,14 @@ describe('linux/cpu-stress', () => {
     }
     expect(r.cgroups.some((d) => existsSync(d))).toBe(false);
     await expect(
-      cpuStress.inject(testCtx('cpu', parseTunables(cpuStress, { cpus: '0-999' }))),
+      cpuStress.inject(testCtx('tcpu', parseTunables(cpuStress, { cpus: '0-999' }))),
     ).rejects.toMatchObject({ code: 'FL_TUNABLES' });
   });
 
   it('an abort during inject leaves nothing behind (FL_ABORTED)', async () => {
     const ac = new AbortController();
     ac.abort();
-    const ctx = { ...testCtx('cpu', parseTunables(cpuStress, { load: 10, workers: 1 })), signal: ac.signal };
+    const ctx = { ...testCtx('tcpu', parseTunables(cpuStress, { load: 10, workers: 1 })), signal: ac.signal };
     await expect(cpuStress.inject(ctx)).rejects.toMatchObject({ code: 'FL_ABORTED' });
     expect(existingGroupDirs(ctx.objectName)).toEqual([]);
     await cpuStress.revert(undefined, ctx); // what the runner does next: a no-op
@@ -85,7 +85,7 @@ describe('linux/cpu-stress', () => {
   });
 
   it('says how to do it by hand', () => {
-    const ctx = testCtx('cpu', parseTunables(cpuStress, {}));
+    const ctx = testCtx('tcpu', parseTunables(cpuStress, {}));
     expect(cpuStress.manual(undefined, ctx)).toContain(ctx.objectName);
     expect(cpuStress.healthCheck?.(ctx.tunables).kind).toBe('probe/infra-responsive');
   });

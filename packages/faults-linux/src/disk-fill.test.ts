@@ -24,7 +24,7 @@ faultContract(diskFill, {
 
 describe('linux/disk-fill', () => {
   afterAll(async () => {
-    expect(await leftoversOf(['_kdiskfill', '_fill'])).toEqual([]);
+    expect(await leftoversOf(['_kdiskfill', '_tfill'])).toEqual([]);
     for (const d of dirs) d.remove();
   });
 
@@ -33,7 +33,7 @@ describe('linux/disk-fill', () => {
     async (method) => {
       const path = dir();
       const ctx = testCtx(
-        'fill',
+        'tfill',
         parseTunables(diskFill, { path, size: '16MiB', method, blockSize: '1MiB' }),
       );
       const r = await diskFill.inject(ctx);
@@ -53,7 +53,7 @@ describe('linux/disk-fill', () => {
 
   it.concurrent('refuses to go below the safety floor, before writing anything', async () => {
     const path = dir();
-    const ctx = testCtx('fill', parseTunables(diskFill, { path, size: '1MiB', safetyFloor: '1000TiB' }));
+    const ctx = testCtx('tfill', parseTunables(diskFill, { path, size: '1MiB', safetyFloor: '1000TiB' }));
     await expect(diskFill.inject(ctx)).rejects.toMatchObject({ code: 'FL_CAPABILITY' });
     expect(readdirSync(path)).toEqual([]);
   });
@@ -61,7 +61,7 @@ describe('linux/disk-fill', () => {
   it.concurrent('refuses a symlink that escapes the allowed roots, before writing anything', async () => {
     const path = dir();
     symlinkSync('/etc', join(path, 'escape'));
-    const ctx = testCtx('fill', parseTunables(diskFill, { path: join(path, 'escape'), size: '1MiB' }));
+    const ctx = testCtx('tfill', parseTunables(diskFill, { path: join(path, 'escape'), size: '1MiB' }));
     await expect(diskFill.inject(ctx)).rejects.toMatchObject({ code: 'FL_TUNABLES' });
     expect(existsSync(`/etc/${ctx.objectName}.fill`)).toBe(false);
   });
