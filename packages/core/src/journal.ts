@@ -54,7 +54,7 @@ export interface RollbackJournal {
    * How another process (the sentinel, a supervisor) opens this same journal. Journals without it
    * (MemoryJournal) cannot be watched by a sentinel.
    */
-  locator?(): JournalLocator;
+  locator?(): JournalLocator | undefined;
 }
 
 /** `(await import(module))[factory](...args)` opens the same journal in a fresh process. */

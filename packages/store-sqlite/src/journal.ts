@@ -1,4 +1,10 @@
-import { FaultlineError, type JournalEntry, type JournalPatch, type RollbackJournal } from '@faultline/core';
+import {
+  FaultlineError,
+  type JournalEntry,
+  type JournalLocator,
+  type JournalPatch,
+  type RollbackJournal,
+} from '@faultline/core';
 import { Connection, type SqliteOptions } from './connection.js';
 
 type Op =
@@ -77,6 +83,14 @@ export class SqliteJournal implements RollbackJournal {
   }
 
   /** Commits what is queued, then releases the file. Idempotent. */
+  /** How the sentinel (another process) opens this same journal after a crash of this one. */
+  locator(): JournalLocator | undefined {
+    const path = this.#conn.path;
+    return path === ':memory:'
+      ? undefined
+      : { module: '@faultline/store-sqlite', factory: 'sqliteJournal', args: [path] };
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
