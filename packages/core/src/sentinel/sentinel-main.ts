@@ -43,6 +43,8 @@ function loadPack(name: string): Promise<boolean> {
         const pack = mod.pack ?? mod.default;
         if (!pack) throw new Error(`module '${name}' exports no pack`);
         if (!registry.hasPack(pack.name)) registry.register(pack);
+        // ms since this process started: how long start-up plus the import took (what a run waits for)
+        record('pack-loaded', { pack: name, ms: Math.round(performance.now()) });
         return true;
       })
       .catch((e: unknown) => {
@@ -65,6 +67,25 @@ async function openJournal(): Promise<RollbackJournal> {
   return factory(...config.journal.args);
 }
 
+const hostAlive = () => nodePlatform.processStart(config.hostPid) === config.hostStart;
+
+/**
+ * Resolves once the host process is gone. A killed process closes its files before it becomes a
+ * zombie, so right after the pipe closes the host can still look alive for a moment: checking once
+ * (as this did) let the sentinel walk away from a host that was dying. A host that really lives on
+ * without its pipe is watched until it ends, then its unfinished entries (if any) are reverted.
+ */
+async function hostGone(): Promise<void> {
+  let noted = false;
+  for (let i = 0; hostAlive(); i++) {
+    if (i === 200 && !noted) {
+      noted = true;
+      record('host-alive', { note: 'the pipe closed but the host lives: watching it until it ends' });
+    }
+    await new Promise((r) => setTimeout(r, i < 200 ? 2 : 100));
+  }
+}
+
 /**
  * The host is gone: revert its unfinished entries. Steps at once (only one serial step of a run, with
  * its parallel siblings, can be in effect at a time, the runner reverts a parallel group together
@@ -72,11 +93,7 @@ async function openJournal(): Promise<RollbackJournal> {
  */
 async function revertForDeadHost(): Promise<void> {
   const t0 = performance.now();
-  const start = nodePlatform.processStart(config.hostPid);
-  if (start !== undefined && start === config.hostStart) {
-    record('host-alive', { note: 'the pipe closed but the host lives; its runtime reverts its own faults' });
-    return;
-  }
+  await hostGone();
   const journal = await openJournal();
   try {
     const mine = (await journal.pending()).filter(
