@@ -1,7 +1,9 @@
 import { defineFault, parsePercent, parseSize, percentSchema, sizeSchema } from '@faultline/core';
 import * as v from 'valibot';
 import {
+  blockSizeInRange,
   checkFloor,
+  exactlyOneSize,
   type FillReceipt,
   fillFile,
   fillManual,
@@ -11,7 +13,7 @@ import {
   fsUsage,
   removeFill,
 } from './host/fill.js';
-import { pathAllowedCheck, pathTunables, resolveAllowedDir } from './host/paths.js';
+import { pathAllowedCheck, pathCapability, pathTunables, resolveAllowedDir } from './host/paths.js';
 
 const tunables = v.pipe(
   v.strictObject({
@@ -29,11 +31,8 @@ const tunables = v.pipe(
     safetyFloor: v.optional(sizeSchema(), '1GiB'),
   }),
   pathAllowedCheck(),
-  v.check((t) => (t.size === undefined) !== (t.percent === undefined), 'give exactly one of size or percent'),
-  v.check(
-    (t) => parseSize(t.blockSize) >= 512 && parseSize(t.blockSize) <= 64 * 1024 * 1024,
-    'blockSize must be between 512 bytes and 64MiB',
-  ),
+  exactlyOneSize(),
+  blockSizeInRange(),
 );
 
 /** `linux/disk-fill`: adds a file of the asked size (or share of the filesystem) under a path. */
@@ -41,19 +40,7 @@ export const diskFill = defineFault<typeof tunables, FillReceipt>({
   kind: 'linux/disk-fill',
   summary: 'Takes disk space: one file of the asked size, never below a safety floor of free space',
   tunables,
-  async check(ctx) {
-    if (!ctx.tunables) return { available: true };
-    try {
-      resolveAllowedDir(ctx.tunables.path, ctx.tunables.allowedRoots);
-      return { available: true };
-    } catch (e) {
-      return {
-        available: false,
-        reason: (e as Error).message,
-        fix: 'create the directory, or name one under the allowed roots',
-      };
-    }
-  },
+  check: (ctx) => pathCapability(ctx.tunables),
   async inject(ctx) {
     const t = ctx.tunables;
     const dir = resolveAllowedDir(t.path, t.allowedRoots);

@@ -8,7 +8,9 @@ import {
 } from '@faultline/core';
 import * as v from 'valibot';
 import {
+  blockSizeInRange,
   checkFloor,
+  exactlyOneSize,
   type FillReceipt,
   fillFile,
   fillManual,
@@ -18,7 +20,7 @@ import {
   fsUsage,
   removeFill,
 } from './host/fill.js';
-import { pathAllowedCheck, pathTunables, resolveAllowedDir } from './host/paths.js';
+import { pathAllowedCheck, pathCapability, pathTunables, resolveAllowedDir } from './host/paths.js';
 
 const tunables = v.pipe(
   v.strictObject({
@@ -34,11 +36,8 @@ const tunables = v.pipe(
     safetyFloor: v.optional(sizeSchema(), '1GiB'),
   }),
   pathAllowedCheck(),
-  v.check((t) => (t.size === undefined) !== (t.percent === undefined), 'give exactly one of size or percent'),
-  v.check(
-    (t) => parseSize(t.blockSize) >= 512 && parseSize(t.blockSize) <= 64 * 1024 * 1024,
-    'blockSize must be between 512 bytes and 64MiB',
-  ),
+  exactlyOneSize(),
+  blockSizeInRange(),
 );
 
 /**
@@ -49,19 +48,7 @@ export const fsFill = defineFault<typeof tunables, FillReceipt>({
   kind: 'linux/fs-fill',
   summary: 'Fills a filesystem up to a usage percent by writing real data, never below a safety floor',
   tunables,
-  async check(ctx) {
-    if (!ctx.tunables) return { available: true };
-    try {
-      resolveAllowedDir(ctx.tunables.path, ctx.tunables.allowedRoots);
-      return { available: true };
-    } catch (e) {
-      return {
-        available: false,
-        reason: (e as Error).message,
-        fix: 'create the directory, or name one under the allowed roots',
-      };
-    }
-  },
+  check: (ctx) => pathCapability(ctx.tunables),
   async inject(ctx) {
     const t = ctx.tunables;
     const dir = resolveAllowedDir(t.path, t.allowedRoots);

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, unlinkSync } from 'node:fs';
 import { open, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { FaultlineError, OBJECT_PREFIX, type RevertContext } from '@faultline/core';
+import { FaultlineError, OBJECT_PREFIX, parseSize, type RevertContext } from '@faultline/core';
+import * as v from 'valibot';
 import { run } from '../exec.js';
 import { resolveAllowedDir } from './paths.js';
 
@@ -139,4 +140,20 @@ export function fillManual(files: FillFile[], objectName: string): string {
     ...files.map((f) => `rm -f ${f.path}`),
     `df -h ${dirname(files[0]!.path)}`,
   ].join('\n');
+}
+
+/** A fill takes exactly one of size or percent. */
+export function exactlyOneSize<T extends { size?: unknown; percent?: unknown }>() {
+  return v.check<T, string>(
+    (t) => (t.size === undefined) !== (t.percent === undefined),
+    'give exactly one of size or percent',
+  );
+}
+
+/** A fill's block size is between 512 bytes and 64 MiB. */
+export function blockSizeInRange<T extends { blockSize: string | number }>() {
+  return v.check<T, string>(
+    (t) => parseSize(t.blockSize) >= 512 && parseSize(t.blockSize) <= 64 * 1024 * 1024,
+    'blockSize must be between 512 bytes and 64MiB',
+  );
 }

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { normalize } from 'node:path';
-import { FaultlineError } from '@faultline/core';
+import { type Capability, FaultlineError } from '@faultline/core';
 import * as v from 'valibot';
 
 /** Fill and disk-io files may always go under these; `allowedRoots` adds more. */
@@ -102,4 +102,24 @@ export function pathAllowedCheck<T extends { path: string; allowedRoots: string[
     (i) =>
       `path ${i.input.path} is outside the allowed roots (${effectiveRoots(i.input.allowedRoots).join(', ')}); add a root with allowedRoots`,
   );
+}
+
+/**
+ * `check()` of the faults that write under a path: available when the path resolves inside the
+ * allowed roots (with no tunables, in general).
+ */
+export async function pathCapability(
+  tunables: { path: string; allowedRoots: string[] } | undefined,
+): Promise<Capability> {
+  if (!tunables) return { available: true };
+  try {
+    resolveAllowedDir(tunables.path, tunables.allowedRoots);
+    return { available: true };
+  } catch (e) {
+    return {
+      available: false,
+      reason: (e as Error).message,
+      fix: 'create the directory, or name one under the allowed roots',
+    };
+  }
 }
