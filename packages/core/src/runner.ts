@@ -233,7 +233,7 @@ class Run {
             await this.#lifecycle(f);
           } finally {
             const c = continuous.get(f.step.id)!;
-            c.stop.abort();
+            c.stop.abort(WINDOW_OVER);
             await c.done;
           }
         }),
@@ -261,7 +261,7 @@ class Run {
         }
       }
       await sleep(end - performance.now(), this.#signal);
-      onChaos.abort();
+      onChaos.abort(WINDOW_OVER);
       await Promise.all(pollers);
     }
     await this.#revertFault(f);
@@ -519,3 +519,6 @@ function unlimitedController(): AbortController {
   setMaxListeners(0, ac.signal);
   return ac;
 }
+
+/** The reason pollers stop: a plain value, since abort() without one builds a DOMException each time. */
+const WINDOW_OVER = 'window over';
