@@ -75,7 +75,7 @@ function chaos(w: World, more: Partial<HostChildArgs> = {}): HostChildArgs {
   return {
     stateDir: w.stateDir,
     net: { namespace: w.pair.a, iface: w.pair.vethA, dest: w.pair.ipB },
-    cpuLoad: 20,
+    cpuLoad: 10,
     fillDir: w.fillDir,
     pausePid: w.sleeper.pid!,
     ...more,
