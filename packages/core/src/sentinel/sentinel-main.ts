@@ -4,16 +4,19 @@ import { appendFileSync } from 'node:fs';
 import { errorToJSON } from '../errors.js';
 import { type JournalEntry, type RollbackJournal, UNFINISHED_STATES } from '../journal.js';
 import { makeLogger } from '../logger.js';
-import type { Pack } from '../model.js';
+import type { Logger, Pack } from '../model.js';
 import { nodePlatform } from '../platform.js';
 import { Registry } from '../registry.js';
-import { revertEntry } from '../revert.js';
+import { revertContext, revertEntry } from '../revert.js';
+import { timeoutSignal } from '../timing.js';
 import { decodeCommand, encodeReply, lineSplitter, type SentinelConfig } from './protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as SentinelConfig;
 const registry = new Registry();
 const loading = new Map<string, Promise<boolean>>();
 let exiting = false;
+/** How long a command the dead host had spawned may take to finish (see settle()). */
+const SETTLE_MS = 300;
 
 function record(what: string, data: Record<string, unknown> = {}): void {
   try {
@@ -101,6 +104,7 @@ async function revertForDeadHost(): Promise<void> {
         e.pid === config.hostPid && e.pidStart === config.hostStart && UNFINISHED_STATES.includes(e.state),
     );
     await Promise.all([...new Set(mine.map((e) => e.pack))].map(loadPack));
+    const midInject = mine.filter((e) => e.state === 'injecting' && registry.hasPack(e.pack));
     const byStep = new Map<string, JournalEntry[]>();
     for (const e of mine) {
       const key = `${e.runId}:${e.stepId}`;
@@ -129,8 +133,32 @@ async function revertForDeadHost(): Promise<void> {
       }),
     );
     record('reverted', { entries: results.flat(), ms: Math.round(performance.now() - t0) });
+    await settle(midInject, journal, log);
   } finally {
     await journal.close();
+  }
+}
+
+/**
+ * A command the host spawned just before it died (an `nft -f`, a `fallocate`) outlives it and can
+ * finish after the revert, re-creating what was just removed. Entries that were mid-inject are
+ * checked again once such a command has had time to end, and reverted again if anything is back.
+ */
+async function settle(entries: JournalEntry[], journal: RollbackJournal, log: Logger): Promise<void> {
+  if (entries.length === 0) return;
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  for (const e of entries) {
+    const def = registry.fault(e.kind).def;
+    const { signal, dispose } = timeoutSignal(config.retry.attemptTimeoutMs);
+    try {
+      if (!(await def.present?.(undefined, revertContext(e, config.stateDir, log, signal)))) continue;
+    } catch {
+      // cannot tell: revert again, reverts are idempotent
+    } finally {
+      dispose();
+    }
+    const r = await revertEntry(e, def, { journal, stateDir: config.stateDir, log, retry: config.retry });
+    record('reverted-again', { id: e.id, ok: r.ok, ...(r.error ? { error: r.error.message } : {}) });
   }
 }
 

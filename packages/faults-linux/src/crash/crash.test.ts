@@ -199,6 +199,36 @@ describe.concurrent('a host killed mid-chaos (real faults, real kills)', { timeo
       );
     });
   });
+  it('a command the dead host had spawned re-creates its table after the revert: the sentinel removes it again', async () => {
+    await withWorld(async (w) => {
+      // no CPU stress here: the three others are journaled once the third `fault.injecting` is out
+      const { cpuLoad: _, ...noCpu } = chaos(w, { selfKill: { on: 'fault.injecting', count: 3 } });
+      const h = startHostChild(noCpu);
+      const started = await h.waitFor((l) => 'started' in l, 'the run start');
+      await h.exited;
+      await within(
+        DEADLINE_MS,
+        'the sentinel reverted',
+        () => (sentinelLog(w.stateDir).some((l) => l.what === 'reverted') ? [] : ['waiting']),
+        5,
+      );
+      // play the orphan: an `nft -f` the host started just before it died commits now
+      const table = `${runPrefix(started.started)}loss`;
+      await w.pair.exec(w.pair.a, 'nft', ['add', 'table', 'netdev', table]);
+      await cleanWithin({
+        runId: started.started,
+        stateDir: w.stateDir,
+        pair: w.pair,
+        fillDir: w.fillDir,
+        pausePid: w.sleeper.pid!,
+      });
+      expect(
+        sentinelLog(w.stateDir)
+          .filter((l) => l.what === 'reverted-again')
+          .map((l) => l.id),
+      ).toContain(`${started.started}:loss:0`);
+    });
+  });
 });
 
 describe.concurrent('recovery after a reboot, a failed revert, and leftovers', { timeout: 90_000 }, () => {
