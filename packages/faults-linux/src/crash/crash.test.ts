@@ -144,10 +144,17 @@ describe.concurrent('a host killed mid-chaos (real faults, real kills)', { timeo
         const scope = await allInEffect(h, w);
         h.child.kill(sig);
         const end = await h.exited;
-        expect(end.signal, `the exit status says ${sig}`).toBe(sig);
-        expect(h.lines.filter((l) => l.event === 'fault.reverted').length, 'reverted by the host').toBe(4);
+        const said = `host stdout: ${JSON.stringify(h.lines)}\nstderr: ${h.stderr()}`;
+        expect(end.signal, `the exit status says ${sig}; ${said}`).toBe(sig);
+        expect(
+          h.lines.filter((l) => l.event === 'fault.reverted').length,
+          `reverted by the host; ${said}`,
+        ).toBe(4);
         await cleanWithin(scope);
-        expect(revertedBySentinel(w.stateDir), 'the sentinel had nothing to do').toEqual([]);
+        expect(
+          revertedBySentinel(w.stateDir),
+          `the sentinel had nothing to do; its log: ${JSON.stringify(sentinelLog(w.stateDir))}`,
+        ).toEqual([]);
       });
     });
   }
