@@ -10,7 +10,7 @@
 // namespace, so "reverted" is the moment the last object was seen gone. The sentinel's own log gives
 // when it noticed (pipe closed) and when it had reverted every entry.
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRuntime } from '@faultline/core';
@@ -59,7 +59,10 @@ function killPlan(i: number): Pick<HostChildArgs, 'selfKill' | 'duration'> {
     return { selfKill: { on: 'fault.injecting', count: pick(1, FAULTS), delayMs: pick(0, 12) } };
   if (aim === 'active')
     return { selfKill: { on: 'fault.injected', count: FAULTS, delayMs: pick(0, 1500) }, duration: '3s' };
-  return { selfKill: { on: 'fault.reverting', count: pick(1, FAULTS), delayMs: pick(0, 8) }, duration: '300ms' };
+  return {
+    selfKill: { on: 'fault.reverting', count: pick(1, FAULTS), delayMs: pick(0, 8) },
+    duration: '300ms',
+  };
 }
 
 interface Sample {
@@ -98,7 +101,7 @@ monitor.stdout!.on('data', (d) => {
 });
 
 try {
-  await import('node:fs/promises').then((fs) => fs.mkdir(fillDir));
+  await mkdir(fillDir);
   await sleep(300); // nft monitor is listening
   for (let i = 0; i < RUNS; i++) {
     const stateDir = join(root, `state-${i}`);
@@ -183,7 +186,22 @@ const q = (xs: number[], p: number) => {
 const f = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(0));
 const row = (name: string, xs: Sample[]) => {
   const c = xs.map((s) => s.cleanMs);
-  return `| ${name} | ${xs.length} | ${xs.reduce((n, s) => n + s.leftovers.length, 0)} | ${f(q(c, 50))} | ${f(q(c, 90))} | ${f(q(c, 99))} | ${f(Math.max(...c))} | ${f(q(xs.map((s) => s.noticedMs), 50))} | ${f(q(xs.map((s) => s.sentinelMs), 50))} / ${f(q(xs.map((s) => s.sentinelMs), 99))} |`;
+  return `| ${name} | ${xs.length} | ${xs.reduce((n, s) => n + s.leftovers.length, 0)} | ${f(q(c, 50))} | ${f(q(c, 90))} | ${f(q(c, 99))} | ${f(Math.max(...c))} | ${f(
+    q(
+      xs.map((s) => s.noticedMs),
+      50,
+    ),
+  )} | ${f(
+    q(
+      xs.map((s) => s.sentinelMs),
+      50,
+    ),
+  )} / ${f(
+    q(
+      xs.map((s) => s.sentinelMs),
+      99,
+    ),
+  )} |`;
 };
 console.log(
   `\nCrash recovery, ${RUNS} SIGKILLs (faults: network loss in a namespace, disk fill${CPU ? ', CPU stress' : ''}; seed ${arg('seed', 1)})\n`,
