@@ -112,3 +112,83 @@ describe('realtime', () => {
     await within(2000, 'back to SCHED_OTHER', () => policy() === '0');
   });
 });
+
+describe('a run waits for its sentinel before the first inject', () => {
+  it('the real sentinel has loaded the pack before the journal sees the first entry', async () => {
+    const [stateDir, dir] = [await tempDir(), await tempDir()];
+    const host = startHost(stateDir, dir, { sentinel: true, duration: '100ms' });
+    await host.waitFor('verdict');
+    await host.exited;
+    const log = readFileSync(join(stateDir, 'sentinel.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { at: string; what: string });
+    const loaded = log.find((l) => l.what === 'pack-loaded');
+    expect(loaded, 'the sentinel logged its pack').toBeDefined();
+    const entries = readFileSync(defaultJournalPath(stateDir), 'utf8');
+    const created = /"createdAt":"([^"]+)"/.exec(entries)?.[1];
+    expect(created).toBeDefined();
+    expect(Date.parse(loaded!.at)).toBeLessThanOrEqual(Date.parse(created!));
+  });
+
+  // a launcher whose sentinel never answers: how long a run waits, and that an abort does not wait
+  const mute = () => ({
+    pid: undefined,
+    send() {},
+    release() {},
+    loaded: () => new Promise<boolean>(() => {}),
+  });
+
+  it('a sentinel that never answers holds the run only for readyTimeoutMs, with a warning', async () => {
+    const { createRuntime, experiment, faultRef } = await import('../index.js');
+    const { pack, touchFiles } = await import('../../test/pack.js');
+    const dir = await tempDir();
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (m: string) => warnings.push(m);
+    try {
+      const rt = await createRuntime({
+        packs: [pack],
+        stateDir: await tempDir(),
+        sentinel: { launcher: mute, readyTimeoutMs: 300 },
+        signals: false,
+      });
+      const t0 = performance.now();
+      const run = rt.run(
+        experiment('mute').fault(faultRef(touchFiles, { dir }), { duration: '10ms' }).build(),
+      );
+      const injecting = new Promise<number>((r) =>
+        run.events.on('fault.injecting', () => r(performance.now())),
+      );
+      expect((await run.result).verdict).toBe('Pass');
+      expect((await injecting) - t0, 'waited for the sentinel').toBeGreaterThanOrEqual(290);
+      expect(warnings.join('\n')).toMatch(/has not loaded this run's packs after 300 ms/);
+      await rt.close();
+    } finally {
+      console.warn = warn;
+    }
+  });
+
+  it('an abort while waiting for the sentinel ends the run at once, with nothing injected', async () => {
+    const { createRuntime, experiment, faultRef } = await import('../index.js');
+    const { pack, touchFiles } = await import('../../test/pack.js');
+    const dir = await tempDir();
+    const rt = await createRuntime({
+      packs: [pack],
+      stateDir: await tempDir(),
+      sentinel: { launcher: mute, readyTimeoutMs: 60_000 },
+      signals: false,
+    });
+    const run = rt.run(experiment('mute').fault(faultRef(touchFiles, { dir }), { duration: '10ms' }).build());
+    const injected: string[] = [];
+    run.events.on('fault.injecting', (e) => injected.push(e.stepId));
+    setTimeout(() => run.abort('stop'), 100);
+    const t0 = performance.now();
+    const result = await run.result;
+    expect(result.verdict).toBe('Aborted');
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(injected).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
+    await rt.close();
+  });
+});
