@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import type { InjectContext } from '@faultline/core';
 import { type CommandResult, type RunOptions, run } from '../exec.js';
 
 /** Two namespaces `a` and `b`, a veth between them, and helpers to run things inside. */
@@ -289,7 +290,7 @@ export function pairSetup<T>(prefix: string, tunables: (pair: NetnsPair) => T | 
 
 let ctxCounter = 0;
 /** Injection ids and context for calling a fault directly in a test. */
-export async function faultCtx<T>(tunables: T, step = 'test') {
+export async function faultCtx<T>(tunables: T, step = 'test'): Promise<InjectContext<T>> {
   const { objectName, silentLogger } = await import('@faultline/core');
   const runId = `t${process.pid.toString(36)}${(ctxCounter++).toString(36)}${randomBytes(2).toString('hex')}`;
   return {
