@@ -20,23 +20,8 @@ import {
   faultRef,
   type StepOptions,
 } from '@faultline/core';
-import * as v from 'valibot';
+import { noop, pack } from './noop-pack.js';
 
-const noop = defineFault({
-  kind: 'bench/noop',
-  summary: 'does nothing',
-  tunables: v.object({}),
-  inject: async () => ({}),
-  revert: async () => {},
-  manual: () => 'nothing to do',
-});
-const instant = defineProbe({
-  kind: 'bench/instant',
-  summary: 'passes at once',
-  tunables: v.object({}),
-  run: async () => ({ passed: true }),
-});
-const pack = definePack({ name: 'bench-pack', faults: [noop], probes: [instant] });
 const probes = [{ name: 'p', kind: 'bench/instant', mode: 'SOT' as const }];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

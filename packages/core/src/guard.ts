@@ -41,6 +41,8 @@ export class Guard {
   #packs = new Set<string>();
   #handling: NodeJS.Signals | undefined;
   #installed = false;
+  /** Packs the sentinel could not import: warned about once. */
+  readonly #unloadable = new Set<string>();
   #raised = false;
   readonly #onSignal = (sig: NodeJS.Signals) => void this.#handle(sig);
 
@@ -114,10 +116,12 @@ export class Guard {
       if (loaded)
         waits.push(
           loaded.then((ok) => {
-            if (!ok)
+            if (!ok && !this.#unloadable.has(p)) {
+              this.#unloadable.add(p);
               this.deps.warn(
                 `the sentinel could not load ${p}: after a kill -9 of this process its faults wait for the next recover()`,
               );
+            }
           }),
         );
     }
