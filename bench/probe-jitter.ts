@@ -12,7 +12,8 @@
 //   every/worker nice -10    that thread reniced: nice ranks only inside one autogroup, so it cannot beat
 //                            a stressor in another session
 //   every/worker SCHED_FIFO  that thread made real-time with `chrt -f 10` (needs root / CAP_SYS_NICE)
-// A last stressed round makes the main thread SCHED_FIFO and measures the core runner and every/main again.
+// A last stressed round runs the core runner with createRuntime({ realtime: true }) (the main thread
+// SCHED_FIFO while the run is active) and measures it and every/main again.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
@@ -119,7 +120,7 @@ function mainLoop(durationMs: number): Promise<{ interval: number[]; every: numb
 }
 
 /** A real experiment through core's runtime: a no-op fault and a Continuous probe that stamps its start. */
-async function coreRunner(durationMs: number): Promise<number[]> {
+async function coreRunner(durationMs: number, realtime = false): Promise<number[]> {
   const stamps: number[] = [];
   const stamp = defineProbe({
     kind: 'bench/stamp',
@@ -146,6 +147,7 @@ async function coreRunner(durationMs: number): Promise<number[]> {
       journal: new MemoryJournal(),
       eventLog: false,
       recover: false,
+      realtime, // the runtime's own opt-in: its main thread SCHED_FIFO while the run is active
     });
     const spec = experiment('jitter')
       .fault(
@@ -178,7 +180,11 @@ async function coreRunner(durationMs: number): Promise<number[]> {
     .map((x) => x.s - x.due);
 }
 
-async function round(durationMs: number, workers: boolean): Promise<Record<string, number[]>> {
+async function round(
+  durationMs: number,
+  workers: boolean,
+  realtime = false,
+): Promise<Record<string, number[]>> {
   const variants: [string, WorkerJob][] = workers
     ? [
         ['every/worker', { durationMs }],
@@ -188,7 +194,7 @@ async function round(durationMs: number, workers: boolean): Promise<Record<strin
     : [];
   const ready = await Promise.all(variants.map(([, job]) => worker(job)));
   const [core, m, ...ws] = await Promise.all([
-    coreRunner(durationMs),
+    coreRunner(durationMs, realtime),
     mainLoop(durationMs),
     ...ready.map((w) => w.go()),
   ]);
@@ -231,10 +237,10 @@ async function main() {
   const table: [string, Record<string, number[]>][] = [];
   table.push(['idle', await round(5_000, true)]);
   table.push(['stress', await underStress(() => round(9_000, true))]);
-  const mainFifo = realtime(process.pid, 10); // the main thread's tid is the pid
-  const fifoRows = await underStress(() => round(9_000, false));
+  // createRuntime({ realtime: true }) makes the main thread SCHED_FIFO for the run (every/main shares it)
+  const fifoRows = await underStress(() => round(9_000, false, true));
   table.push([
-    mainFifo ? 'stress, main thread SCHED_FIFO 10' : 'stress (main SCHED_FIFO refused)',
+    'stress, runtime realtime: true (main thread SCHED_FIFO 10)',
     { 'core runner': fifoRows['core runner']!, 'every/main': fifoRows['every/main']! },
   ]);
   const f = (n: number) => n.toFixed(2);
