@@ -8,10 +8,8 @@ import {
   requireStress,
   type StressReceipt,
   startStress,
-  stopStress,
   stressCheck,
-  stressManual,
-  stressPresent,
+  stressUndo,
 } from './host/stress.js';
 import { workersSchema } from './host/tunables.js';
 
@@ -66,15 +64,7 @@ export const diskIoStress = defineFault<typeof tunables, StressReceipt>({
       maxDuration: t.maxDuration,
     });
   },
-  revert: (receipt, ctx) => stopStress(receipt, ctx, safeRoot(ctx.tunables)),
-  present: (receipt, ctx) => stressPresent(receipt, ctx, safeRoot(ctx.tunables)),
-  manual: (receipt, ctx) => stressManual(receipt, ctx, safeRoot(ctx.tunables)),
-  healthCheck: () => ({
-    name: 'infra-responsive',
-    kind: 'probe/infra-responsive',
-    tunables: {},
-    mode: 'Edge',
-  }),
+  ...stressUndo(safeRoot),
 });
 
 // A receipt-less revert looks for `<path>/<objectName>` only where inject would have put it.

@@ -13,10 +13,8 @@ import {
   requireStress,
   type StressReceipt,
   startStress,
-  stopStress,
   stressCheck,
-  stressManual,
-  stressPresent,
+  stressUndo,
 } from './host/stress.js';
 import { workersSchema } from './host/tunables.js';
 
@@ -89,13 +87,5 @@ export const memoryStress = defineFault<typeof tunables, StressReceipt>({
       maxDuration: t.maxDuration,
     });
   },
-  revert: (receipt, ctx) => stopStress(receipt, ctx),
-  present: (receipt, ctx) => stressPresent(receipt, ctx),
-  manual: (receipt, ctx) => stressManual(receipt, ctx),
-  healthCheck: () => ({
-    name: 'infra-responsive',
-    kind: 'probe/infra-responsive',
-    tunables: {},
-    mode: 'Edge',
-  }),
+  ...stressUndo(),
 });

@@ -193,3 +193,25 @@ export async function requireStress(kind: string, signal: AbortSignal): Promise<
   const c = await stressCheck(signal);
   if (!c.available) throw new FaultlineError('FL_CAPABILITY', `${kind}: ${c.reason}. ${c.fix ?? ''}`.trim());
 }
+
+/**
+ * The undo side every stress fault shares: revert, present and manual over its cgroup (and, with
+ * `tempRoot`, its temp dir), and the health check (the runtime itself stays responsive).
+ */
+export function stressUndo<T>(tempRoot?: (tunables: T) => string | undefined) {
+  const root = (ctx: RevertContext<T>) => (tempRoot ? tempRoot(ctx.tunables) : undefined);
+  return {
+    revert: (receipt: StressReceipt | undefined, ctx: RevertContext<T>) =>
+      stopStress(receipt, ctx, root(ctx)),
+    present: (receipt: StressReceipt | undefined, ctx: RevertContext<T>) =>
+      stressPresent(receipt, ctx, root(ctx)),
+    manual: (receipt: StressReceipt | undefined, ctx: RevertContext<T>) =>
+      stressManual(receipt, ctx, root(ctx)),
+    healthCheck: () => ({
+      name: 'infra-responsive',
+      kind: 'probe/infra-responsive',
+      tunables: {},
+      mode: 'Edge' as const,
+    }),
+  };
+}
