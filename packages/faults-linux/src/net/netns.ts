@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { FaultlineError } from '@faultline/core';
 import { type CommandResult, run } from '../exec.js';
@@ -23,10 +24,8 @@ export function nsRun(
 
 /** Does this named network namespace exist? (`ip netns exec` into a missing one fails late and vaguely.) */
 export async function namespaceExists(name: string): Promise<boolean> {
-  const r = await run('ip', ['-j', 'netns', 'list']);
-  if (r.exitCode !== 0) return false;
-  const list = (r.stdout.trim() ? JSON.parse(r.stdout) : []) as { name: string }[];
-  return list.some((n) => n.name === name);
+  // what `ip netns list` reads (iproute2's NETNS_RUN_DIR), without a process per revert
+  return existsSync(`/var/run/netns/${name}`);
 }
 
 /** Throws FL_INJECT when a named namespace is missing. */
