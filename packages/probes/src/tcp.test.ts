@@ -69,7 +69,7 @@ describe.concurrent('probe/tcp', () => {
     );
     expect(r.passed).toBe(false);
     expect(r.message).toContain('timeout');
-    expect(r.ms).toBeLessThan(500);
+    expect(r.ms).toBeLessThan(1500); // the server never sends: the slack is for a busy CI loop
   });
 
   it('fails when the server hangs up before the banner', async () => {
