@@ -84,7 +84,10 @@ describe('the pack in a real run', () => {
       expect(result.verdict).toBe('Pass');
       expect(result.faults).toHaveLength(3);
       expect(result.reverts.every((r) => r.ok)).toBe(true);
-      expect(refOf(s.pid) && stateOf(refOf(s.pid)!)).not.toBe('T');
+      // the paused process must still exist, or "not stopped" would pass for a dead one
+      const ref = refOf(s.pid);
+      expect(ref, 'the paused process is still alive').toBeDefined();
+      expect(stateOf(ref!)).not.toBe('T');
       const mine = (await scanLeftovers({ stateDir })).filter((l) =>
         l.name.includes(
           result.runId
