@@ -127,7 +127,7 @@ describe.concurrent('runner', () => {
     run.events.on('fault.injected', () => setTimeout(() => ac.abort(), 50));
     const r = await run.result;
     expect(r.verdict).toBe('Aborted');
-    expect(r.durationMs).toBeLessThan(2000);
+    expect(r.durationMs).toBeLessThan(5000); // the window is 10 s; slack for a busy CI loop
     expect(injected(dir, run.id, 'f')).toBe(false);
   });
 
@@ -278,7 +278,7 @@ describe.concurrent('runner', () => {
         .build(),
     );
     const r = await run.result;
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(5000); // the probe hangs 60 s; slack for a busy CI loop
     expect(r.verdict).toBe('Fail');
     expect(r.probes[0]).toMatchObject({ passed: false, runs: 1, failures: 1 });
     expect(r.probes[0]!.message).toMatch(/timed out after 150ms/);
@@ -311,7 +311,7 @@ describe.concurrent('runner', () => {
     const r = await run.result;
     expect(r.verdict).toBe('Fail');
     expect(r.error?.code).toBe('FL_PROBE');
-    expect(r.durationMs).toBeLessThan(2000);
+    expect(r.durationMs).toBeLessThan(4000); // the window is 5 s; slack for a busy CI loop
     expect(r.faults.map((f) => f.status)).toEqual(['aborted', 'skipped']);
     expect(await readdir(dir)).toEqual([]);
   });
