@@ -1,14 +1,7 @@
 import * as v from 'valibot';
 import { FaultlineError } from './errors.js';
-import type { JsonObject } from './json.js';
 import type { FaultRef } from './registry.js';
-import {
-  type ExperimentSpec,
-  experimentSpecSchema,
-  type FaultStepInput,
-  type ProbeSpec,
-  type RunPropertiesInput,
-} from './spec.js';
+import { type ExperimentSpec, experimentSpecSchema, type FaultStepInput, type ProbeSpec } from './spec.js';
 import type { DurationInput } from './units.js';
 
 /** A probe as the builder takes it: plain JSON, or a fluent probe builder with `toJSON()`. */
@@ -134,20 +127,4 @@ export function experiment(name: string): ExperimentBuilder {
 /** A probe builder or JSON, as JSON. */
 export function toProbeSpec(p: ProbeLike): ProbeSpec {
   return 'toJSON' in p && typeof p.toJSON === 'function' ? p.toJSON() : (p as ProbeSpec);
-}
-
-/** A probe spec from parts (for packs that build probes in code). */
-export function probe(
-  name: string,
-  kind: string,
-  tunables: JsonObject = {},
-  opts: { mode?: ProbeSpec['mode']; runProperties?: RunPropertiesInput } = {},
-): ProbeSpec {
-  return {
-    name,
-    kind,
-    tunables,
-    ...(opts.mode ? { mode: opts.mode } : {}),
-    ...(opts.runProperties ? { runProperties: opts.runProperties } : {}),
-  };
 }

@@ -8,7 +8,6 @@ export {
   experiment,
   type FaultInput,
   type ProbeLike,
-  probe,
   type StepOptions,
   toProbeSpec,
 } from './builder.js';

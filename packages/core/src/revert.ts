@@ -1,4 +1,4 @@
-import { errorToJSON, FaultlineError } from './errors.js';
+import { errorToJSON } from './errors.js';
 import type { JournalEntry, RollbackJournal } from './journal.js';
 import type { FaultDefinition, Logger, RevertContext } from './model.js';
 import type { RevertResult } from './result.js';
@@ -130,10 +130,4 @@ function manualText(
   } catch (e) {
     return `(the fault's manual() failed: ${errorToJSON(e).message}) — look for objects named ${entry.objectName}`;
   }
-}
-
-/** Throws FL_INTERNAL if a value is missing: for invariants the runner relies on. */
-export function must<T>(x: T | undefined, what: string): T {
-  if (x === undefined) throw new FaultlineError('FL_INTERNAL', `${what} is missing`);
-  return x;
 }
