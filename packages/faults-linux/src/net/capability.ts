@@ -13,6 +13,11 @@ function once(key: string, probe: () => Promise<Capability>): Promise<Capability
   return p;
 }
 
+/** Adds a root qdisc on `lo` of a throwaway network namespace: whether the kernel has that qdisc, with no side effect. */
+function tryRootQdisc(qdisc: string[]) {
+  return run('unshare', ['--net', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', ...qdisc]);
+}
+
 function notRoot(): Capability | undefined {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     return {
@@ -66,22 +71,7 @@ export function tcCapability(): Promise<Capability> {
   return once('tc', async () => {
     const root = notRoot();
     if (root) return root;
-    const r = await run('unshare', [
-      '--net',
-      'tc',
-      'qdisc',
-      'add',
-      'dev',
-      'lo',
-      'root',
-      'tbf',
-      'rate',
-      '1mbit',
-      'burst',
-      '32kbit',
-      'latency',
-      '400ms',
-    ]);
+    const r = await tryRootQdisc(['tbf', 'rate', '1mbit', 'burst', '32kbit', 'latency', '400ms']);
     if (r.exitCode === 0) return { available: true };
     return {
       available: false,
@@ -99,18 +89,7 @@ export async function netemCapability(kind: string): Promise<Capability> {
   const probe = await once('netem', async () => {
     const root = notRoot();
     if (root) return root;
-    const r = await run('unshare', [
-      '--net',
-      'tc',
-      'qdisc',
-      'add',
-      'dev',
-      'lo',
-      'root',
-      'netem',
-      'delay',
-      '1ms',
-    ]);
+    const r = await tryRootQdisc(['netem', 'delay', '1ms']);
     if (r.exitCode === 0) return { available: true };
     return {
       available: false,
