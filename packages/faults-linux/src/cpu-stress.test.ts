@@ -6,7 +6,7 @@ import { cpuStress } from './cpu-stress.js';
 import { existingGroupDirs, groupPids } from './host/cgroup.js';
 import { cpuUsageNs } from './host/cgroup-stats.js';
 import { readComm } from './host/proc.js';
-import { leftoversOf, testCtx, until } from './host/test-utils.js';
+import { leftoversOfThisFile, testCtx, until } from './host/test-utils.js';
 
 faultContract(cpuStress, {
   pack: '@faultline/faults-linux',
@@ -19,7 +19,7 @@ faultContract(cpuStress, {
 
 describe('linux/cpu-stress', () => {
   afterAll(async () => {
-    expect(await leftoversOf(['_kcpustress', '_tcpu'])).toEqual([]);
+    expect(await leftoversOfThisFile('_kcpustress')).toEqual([]);
   });
 
   it('runs its workers in its own cgroup at the asked load, and revert leaves no worker anywhere', async () => {

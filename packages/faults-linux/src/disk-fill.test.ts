@@ -4,7 +4,7 @@ import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diskFill } from './disk-fill.js';
-import { leftoversOf, tempDir, testCtx } from './host/test-utils.js';
+import { leftoversOf, leftoversOfThisFile, tempDir, testCtx } from './host/test-utils.js';
 
 const MiB = 1024 * 1024;
 const dirs: { remove: () => void }[] = [];
@@ -24,7 +24,7 @@ faultContract(diskFill, {
 
 describe('linux/disk-fill', () => {
   afterAll(async () => {
-    expect(await leftoversOf(['_kdiskfill', '_tfill'])).toEqual([]);
+    expect(await leftoversOfThisFile('_kdiskfill')).toEqual([]);
     for (const d of dirs) d.remove();
   });
 

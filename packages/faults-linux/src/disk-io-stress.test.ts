@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { diskIoStress } from './disk-io-stress.js';
 import { groupPids } from './host/cgroup.js';
 import { readComm } from './host/proc.js';
-import { leftoversOf, tempDir, testCtx, until } from './host/test-utils.js';
+import { leftoversOfThisFile, tempDir, testCtx, until } from './host/test-utils.js';
 
 faultContract(diskIoStress, {
   pack: '@faultline/faults-linux',
@@ -17,7 +17,7 @@ faultContract(diskIoStress, {
 
 describe('linux/disk-io-stress', () => {
   afterAll(async () => {
-    expect(await leftoversOf(['_kdiskiostress', '_dio'])).toEqual([]);
+    expect(await leftoversOfThisFile('_kdiskiostress')).toEqual([]);
   });
 
   it('runs hdd workers writing under <path>/<objectName>, and revert removes workers and files', async () => {

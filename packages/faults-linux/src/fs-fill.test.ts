@@ -5,7 +5,7 @@ import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from './exec.js';
 import { fsFill } from './fs-fill.js';
-import { leftoversOf, tempDir, testCtx } from './host/test-utils.js';
+import { leftoversOfThisFile, tempDir, testCtx } from './host/test-utils.js';
 
 faultContract(fsFill, {
   pack: '@faultline/faults-linux',
@@ -17,7 +17,7 @@ faultContract(fsFill, {
 
 describe('linux/fs-fill', () => {
   afterAll(async () => {
-    expect(await leftoversOf(['_kfsfill', '_fsfill'])).toEqual([]);
+    expect(await leftoversOfThisFile('_kfsfill')).toEqual([]);
   });
 
   it('fills a small filesystem (a tmpfs the test mounts) to the asked percent, and revert empties it', async () => {

@@ -4,7 +4,7 @@ import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { groupPids } from './host/cgroup.js';
 import { memoryUsage } from './host/cgroup-stats.js';
-import { leftoversOf, testCtx, until } from './host/test-utils.js';
+import { leftoversOfThisFile, testCtx, until } from './host/test-utils.js';
 import { memoryStress, vmBytesFor } from './memory-stress.js';
 
 const MiB = 1024 * 1024;
@@ -16,7 +16,7 @@ faultContract(memoryStress, {
 
 describe('linux/memory-stress', () => {
   afterAll(async () => {
-    expect(await leftoversOf(['_kmemorystress', '_mem'])).toEqual([]);
+    expect(await leftoversOfThisFile('_kmemorystress')).toEqual([]);
   });
 
   it('holds about the asked size in its own cgroup, and revert frees it', async () => {

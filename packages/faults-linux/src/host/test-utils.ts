@@ -33,15 +33,19 @@ export function tempDir(): { path: string; remove: () => void } {
 }
 
 let n = 0;
+/** Object names this test file's testCtx() handed out (each file runs in its own worker). */
+const issued = new Set<string>();
 /** A fresh injection context for a hand-written test (runId starts with `flc`). */
 export function testCtx<T>(stepId: string, tunables: T, stateDir = '/tmp/flc-state') {
   // objectName keeps 8 chars of the run id: the unique part must come first
   const runId = `flc${(n++ % 36).toString(36)}${Math.random().toString(36).slice(2, 6)}${Date.now().toString(36)}`;
+  const name = objectName(runId, stepId, 0);
+  issued.add(name);
   return {
     runId,
     stepId,
     iteration: 0,
-    objectName: objectName(runId, stepId, 0),
+    objectName: name,
     tunables,
     signal: new AbortController().signal,
     log: silentLogger,
@@ -49,7 +53,7 @@ export function testCtx<T>(stepId: string, tunables: T, stateDir = '/tmp/flc-sta
   };
 }
 
-/** Leftovers whose name ends with one of the suffixes (the contract's step ids) or equals a name. */
+/** Leftovers whose name ends with one of the suffixes or equals one of the names. */
 export async function leftoversOf(
   names: readonly string[],
   opts: { stateDir?: string; allowedRoots?: string[] } = {},
@@ -65,4 +69,13 @@ export async function until(f: () => boolean, ms = 3000): Promise<boolean> {
     await sleep(20);
   }
   return f();
+}
+
+/**
+ * Leftovers of this test file, for its afterAll: names its testCtx() handed out, plus names ending
+ * with the contract's `_k<kind>` step id (only the file testing that kind uses it). Never a suffix
+ * another file's runs may share: the scan sees the whole host.
+ */
+export async function leftoversOfThisFile(contractSuffix: string): Promise<Leftover[]> {
+  return (await scanLeftovers()).filter((l) => issued.has(l.name) || l.name.endsWith(contractSuffix));
 }
