@@ -1,8 +1,15 @@
-import { fstatSync, readSync } from 'node:fs';
+import { existsSync, fstatSync, readSync } from 'node:fs';
 import type { JournalEntry, JournalPatch } from '../journal.js';
 import { writeAll } from './durable-fs.js';
 import type { JournalFold } from './fold.js';
-import { applyPatch, duplicateError, isNewer, unknownError, updateStamp } from './records.js';
+import {
+  applyPatch,
+  type Durability,
+  duplicateError,
+  isNewer,
+  unknownError,
+  updateStamp,
+} from './records.js';
 
 /** One queued `begin` (with `entry`) or `update` (with `patch`), waiting for its group commit. */
 export interface QueuedOp {
@@ -11,8 +18,8 @@ export interface QueuedOp {
   patch?: JournalPatch;
   /** The entry or the patch as JSON, serialized at call time: a value JSON cannot hold fails that call alone. */
   json: string;
-  /** Must be fsync'd before `resolve`. */
-  durable: boolean;
+  /** When the line must be on disk (see {@link Durability}). */
+  durability: Durability;
   resolve(): void;
   reject(e: unknown): void;
 }
@@ -30,12 +37,18 @@ export interface AppendedRecord {
  * write to a local file whole, never interleaved with another writer's): brings the fold up to
  * date, checks each op against what is on disk now (a begin of a known id, an update of an
  * unknown one, fail alone), then appends the good ones with a single write.
+ *
+ * `raced` says a compaction may have lost the write. A compaction rewrites the file and renames
+ * it over; a write that lands in the old file after the compactor read it is lost. A compaction
+ * holds `lockPath` from before its read to after its rename: so if no lock exists after the write,
+ * and then the file written still has a name (a rename over it leaves it none), the write is safe.
  */
 export function appendGroup(
   fd: number,
   fold: JournalFold,
   ops: QueuedOp[],
-): { accepted: QueuedOp[]; records: AppendedRecord[]; ino: number } {
+  lockPath: string,
+): { accepted: QueuedOp[]; records: AppendedRecord[]; raced: boolean } {
   const { size, ino } = fold.refreshFromFd(fd);
   const changed = new Map<string, JournalEntry>();
   const records: AppendedRecord[] = [];
@@ -64,13 +77,15 @@ export function appendGroup(
     }
     accepted.push(op);
   }
-  if (records.length === 0) return { accepted, records, ino };
+  if (records.length === 0) return { accepted, records, raced: false };
   const bytes = appendLines(fd, size, records, fold.offset === size);
-  const end = fstatSync(fd).size;
-  fold.appendOwn(ino, size, end, bytes, records.length, () => {
+  // in this order: the lock, then the name (see above)
+  const locked = existsSync(lockPath);
+  const after = fstatSync(fd);
+  fold.appendOwn(ino, size, after.size, bytes, records.length, () => {
     for (const [id, e] of changed) fold.entries.set(id, e);
   });
-  return { accepted, records, ino };
+  return { accepted, records, raced: locked || after.nlink === 0 };
 }
 
 /**

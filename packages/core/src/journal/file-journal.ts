@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, statSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultlineError } from '../errors.js';
 import type { JournalEntry, JournalPatch, RollbackJournal } from '../journal.js';
@@ -8,7 +8,7 @@ import { compactJournal } from './compact.js';
 import { ensureFile, fsyncFd } from './durable-fs.js';
 import { JournalFold } from './fold.js';
 import { FileLock } from './lock.js';
-import { checkEntry, closedError, isDurablePatch } from './records.js';
+import { checkEntry, closedError, patchDurability } from './records.js';
 
 /** Options of a {@link FileJournal}. */
 export interface FileJournalOptions {
@@ -51,10 +51,13 @@ export function defaultJournalPath(stateDir: string): string {
  * fold what is on disk, whoever wrote it (incrementally: only bytes appended since are parsed).
  * Writers must share the host (and pid namespace, for stale-lock detection); not for NFS.
  *
- * Durability: `begin()` and an `update()` that sets a receipt, `revert_failed` or manual commands are
- * fsync'd before their promise resolves. An update that only moves to `reverting`/`reverted` (with
- * attempts or error) is written but not fsync'd: reverts are idempotent, so losing it in a power cut
- * costs one redundant revert. It becomes durable with the next fsync or `close()`.
+ * Durability: `begin()` and an `update()` that sets `revert_failed` or manual commands are fsync'd
+ * before their promise resolves. Every other update (a receipt, `reverting`, `reverted`) is written
+ * before it resolves — every process on the host reads it from then on: the sentinel, a `recover` —
+ * and fsync'd by the next group's fsync, or in the background within 2 ms when none comes first
+ * (a run's next begin usually does: one fsync per serial fault instead of two). A power cut before
+ * that fsync leaves the entry `injecting` or `active`, which recovery reverts again from the entry,
+ * as it must after a death mid-inject: revert accepts a missing receipt and is idempotent.
  *
  * Group commit: calls made in the same turn of the event loop, or while an fsync is in flight, are
  * written with one write(2) and one fsync(2). A torn last line (a crash mid-write) and unparsable
@@ -76,9 +79,15 @@ export class FileJournal implements RollbackJournal {
   #tail: Promise<unknown> = Promise.resolve();
   #ready: Promise<void> | undefined;
   #closed = false;
-  #unsynced = false;
+  /** Appends (groups) written by this instance, and how many of them are known to be on disk. */
+  #writeSeq = 0;
+  #syncedSeq = 0;
+  /** The background fsync in flight, on `fd`; `again` when more was written for it meanwhile. */
+  #background: { fd: number; done: Promise<void>; again: boolean; closeAfter: boolean } | undefined;
+  /** Pending `soon` writes: the last one's seq, and the timer that fsyncs them if no other fsync does first. */
+  #soonSeq = 0;
+  #soonTimer: NodeJS.Timeout | undefined;
   #fd: number | undefined;
-  #fdIno: number | undefined;
   #appends = 0;
 
   /** A journal at `path`; the directory and file are created on first use (or by {@link FileJournal.open}). */
@@ -114,19 +123,20 @@ export class FileJournal implements RollbackJournal {
   async begin(entry: JournalEntry): Promise<void> {
     this.#assertOpen('begin()');
     checkEntry(entry);
-    const copy = structuredClone(entry);
-    const json = this.#serialize(copy);
+    const json = this.#serialize(entry);
+    // the copy is what the line says: parsed back, so the fold holds exactly what a reader would
+    const copy = JSON.parse(json) as JournalEntry;
     await this.#ensureReady();
-    return this.#enqueue({ entry: copy, id: copy.id, json, durable: true });
+    return this.#enqueue({ entry: copy, id: copy.id, json, durability: 'now' });
   }
 
   /** Appends the patch (stamping `updatedAt`); see the class notes for which patches are fsync'd. */
   async update(id: string, patch: JournalPatch): Promise<void> {
     this.#assertOpen('update()');
-    const copy = structuredClone(patch);
-    const json = this.#serialize(copy);
+    const json = this.#serialize(patch);
+    const copy = JSON.parse(json) as JournalPatch;
     await this.#ensureReady();
-    return this.#enqueue({ id, patch: copy, json, durable: isDurablePatch(copy) });
+    return this.#enqueue({ id, patch: copy, json, durability: patchDurability(copy) });
   }
 
   /** Entries not `reverted`, oldest first, as written by any process. */
@@ -160,9 +170,11 @@ export class FileJournal implements RollbackJournal {
     if (this.#closed) return;
     this.#closed = true;
     await this.#serial(() => this.#drain());
+    this.#cancelSoon();
+    while (this.#background) await this.#background.done;
     try {
       // the file at the path now: after a compaction it holds our lazy updates too
-      if (this.#unsynced) {
+      if (this.#syncedSeq < this.#writeSeq) {
         const fd = openSync(this.path, 'r');
         try {
           await fsyncFd(fd);
@@ -170,7 +182,7 @@ export class FileJournal implements RollbackJournal {
         } finally {
           closeSync(fd);
         }
-        this.#unsynced = false;
+        this.#syncedSeq = this.#writeSeq;
       }
     } catch (e) {
       throw this.#error(e, 'sync');
@@ -252,26 +264,28 @@ export class FileJournal implements RollbackJournal {
     this.#queue = [];
     try {
       const fd = this.#appendFd();
-      const { accepted, records, ino } = appendGroup(fd, this.#fold, ops);
+      const { accepted, records, raced } = appendGroup(fd, this.#fold, ops, this.#lockPath);
       if (records.length === 0) return;
       this.#stats.writes++;
       this.#appends += records.length;
-      const durable = accepted.some((op) => op.durable);
-      if (durable) {
+      const seq = ++this.#writeSeq;
+      const now = accepted.some((op) => op.durability === 'now');
+      if (now) {
         // fsync on this thread: the caller waits for it anyway, and a hop through libuv's pool cost
         // ~2x the fsync itself on a fast disk; the event loop blocks for one fsync per group
         fsyncSync(fd);
         this.#stats.fsyncs++;
-        this.#unsynced = false;
-      } else {
-        this.#unsynced = true;
+        this.#syncedSeq = seq;
+        if (this.#soonSeq <= seq) this.#cancelSoon();
       }
-      // A compaction rewrites the file and renames it over; a write that lands in the old file after
-      // the compactor read it is lost. A compaction holds the lock from before its read to after its
-      // rename: so if no lock exists now, and the path still names the file we wrote, ours is safe
-      // (checked in that order). Otherwise, under the lock, write again what is missing.
-      if (existsSync(this.#lockPath) || statSync(this.path).ino !== ino)
-        await this.#reconcile(records, durable);
+      // A compaction may have lost the write: under the lock, write again (durably) what is
+      // missing, and let the next group open the file the path names now.
+      if (raced) {
+        await this.#reconcile(records);
+        this.#closeFd();
+      } else if (!now) {
+        this.#syncSoon(seq);
+      }
       for (const op of accepted) op.resolve();
     } catch (e) {
       this.#closeFd();
@@ -280,26 +294,76 @@ export class FileJournal implements RollbackJournal {
     }
   }
 
-  /** The descriptor appends go to, kept open between groups and reopened when a compaction renamed a new file in. */
+  /**
+   * The descriptor appends go to, kept open between groups. A compaction renames a new file in: the
+   * check after each write sees that (and closes the descriptor), and so does our own compaction.
+   */
   #appendFd(): number {
-    const ino = statSync(this.path, { throwIfNoEntry: false })?.ino;
-    if (this.#fd !== undefined && ino === this.#fdIno) return this.#fd;
-    this.#closeFd();
+    if (this.#fd !== undefined) return this.#fd;
     const fd = openSync(this.path, 'a+', 0o600);
     this.#fd = fd;
-    this.#fdIno = fstatSync(fd).ino;
     return fd;
+  }
+
+  /**
+   * Makes write `seq` durable within {@link SOON_MS}: the next group's fsync, when one comes first
+   * (a run journals its next fault's begin right away), else one in the background.
+   */
+  #syncSoon(seq: number): void {
+    this.#soonSeq = seq;
+    if (this.#soonTimer) return;
+    this.#soonTimer = setTimeout(() => {
+      this.#soonTimer = undefined;
+      if (this.#syncedSeq < this.#soonSeq && this.#fd !== undefined) this.#syncInBackground(this.#fd);
+    }, SOON_MS);
+  }
+
+  #cancelSoon(): void {
+    clearTimeout(this.#soonTimer);
+    this.#soonTimer = undefined;
+  }
+
+  /**
+   * fsyncs `fd` on libuv's pool while the caller goes on; a group written while one is in flight
+   * gets one more when it ends. `close()` waits for it; a failure is told to `onWarning` and leaves
+   * the journal unsynced, so the next fsync tries again.
+   */
+  #syncInBackground(fd: number): void {
+    if (this.#background) {
+      this.#background.again = true;
+      return;
+    }
+    const upTo = this.#writeSeq;
+    this.#stats.fsyncs++;
+    const bg = {
+      fd,
+      again: false,
+      closeAfter: false,
+      done: new Promise<void>((resolve) => {
+        fsync(fd, (err) => {
+          this.#background = undefined;
+          if (err) {
+            this.#warn(`fsync of ${this.path} failed, a receipt may not survive a power cut: ${err.message}`);
+          } else {
+            this.#syncedSeq = Math.max(this.#syncedSeq, upTo);
+          }
+          if (bg.closeAfter) closeQuietly(fd);
+          else if (bg.again && this.#syncedSeq < this.#writeSeq && this.#fd === fd)
+            this.#syncInBackground(fd);
+          resolve();
+        });
+      }),
+    };
+    this.#background = bg;
   }
 
   #closeFd(): void {
     if (this.#fd === undefined) return;
     const fd = this.#fd;
     this.#fd = undefined;
-    try {
-      closeSync(fd);
-    } catch {
-      // already unusable: nothing to release
-    }
+    // a background fsync still uses it: it closes the descriptor when it ends
+    if (this.#background?.fd === fd) this.#background.closeAfter = true;
+    else closeQuietly(fd);
   }
 
   /**
@@ -307,7 +371,7 @@ export class FileJournal implements RollbackJournal {
    * does not hold. Known limit: an update lost this way while another process updated the same
    * entry in the same instant is not re-written (its stamp is older than the other one).
    */
-  async #reconcile(records: AppendedRecord[], durable: boolean): Promise<void> {
+  async #reconcile(records: AppendedRecord[]): Promise<void> {
     await this.#lock.acquire();
     let fd: number | undefined;
     try {
@@ -317,12 +381,11 @@ export class FileJournal implements RollbackJournal {
       if (missing.length === 0) return;
       appendLines(fd, size, missing);
       this.#stats.writes++;
-      if (durable) {
-        // fsync on this thread: the caller waits for it anyway, and a hop through libuv's pool cost
-        // ~2x the fsync itself on a fast disk; the event loop blocks for one fsync per group
-        fsyncSync(fd);
-        this.#stats.fsyncs++;
-      }
+      // rare (a compaction raced with the write): durable at once, whatever the records were
+      fsyncSync(fd);
+      this.#stats.fsyncs++;
+      // the compaction made everything before it durable; this fsync did the rest
+      this.#syncedSeq = this.#writeSeq;
     } finally {
       if (fd !== undefined) closeSync(fd);
       this.#lock.release();
@@ -337,7 +400,9 @@ export class FileJournal implements RollbackJournal {
       if (rewritten) {
         this.#stats.fsyncs += 2; // the new file, then the directory
         this.#stats.compactions++;
-        this.#unsynced = false;
+        this.#syncedSeq = this.#writeSeq;
+        // the path names the new file now: the next group opens it
+        this.#closeFd();
       }
       return { dropped };
     } finally {
@@ -354,5 +419,16 @@ export class FileJournal implements RollbackJournal {
         'without a durable journal entry nothing is injected.',
       { cause: e },
     );
+  }
+}
+
+/** How long a receipt may wait for the next group's fsync before it gets its own (in the background). */
+const SOON_MS = 2;
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already unusable: nothing to release
   }
 }

@@ -14,16 +14,26 @@ const STATES: ReadonlySet<string> = new Set<JournalState>([
   'revert_failed',
 ]);
 
-/** Patch keys that may be written without fsync: losing them only costs a redundant (idempotent) revert. */
-const LAZY_KEYS: ReadonlySet<string> = new Set(['state', 'revertAttempts', 'error']);
+/** Patch keys whose loss in a power cut costs at most a redundant (idempotent) revert. */
+const SOON_KEYS: ReadonlySet<string> = new Set(['state', 'receipt', 'revertAttempts', 'error']);
 
 /**
- * True when a patch must be on disk before `update()` resolves: it sets a receipt, `revert_failed`,
- * manual commands, or anything other than progress through `reverting`/`reverted`.
+ * When a journal write must be on disk:
+ * - `now`: fsync'd before the call resolves: a begin (nothing is injected before it is durable),
+ *   `revert_failed` and manual commands (what a person must act on);
+ * - `soon`: written before the call resolves (from then on every process on the host reads it: the
+ *   sentinel, a `recover`), fsync'd by the next group's fsync or in the background within a few
+ *   milliseconds: a receipt, and progress through `reverting`/`reverted`. A power cut before that
+ *   fsync leaves an entry `injecting` or `active`, which recovery reverts again from the entry —
+ *   as it must after a death mid-inject, since revert accepts a missing receipt and is idempotent.
  */
-export function isDurablePatch(patch: JournalPatch): boolean {
-  if (patch.state !== undefined && patch.state !== 'reverting' && patch.state !== 'reverted') return true;
-  return Object.keys(patch).some((k) => !LAZY_KEYS.has(k));
+export type Durability = 'now' | 'soon';
+
+/** How soon a patch must be durable (see {@link Durability}). */
+export function patchDurability(patch: JournalPatch): Durability {
+  if (patch.manual !== undefined || patch.state === 'injecting' || patch.state === 'revert_failed')
+    return 'now';
+  return Object.keys(patch).every((k) => SOON_KEYS.has(k)) ? 'soon' : 'now';
 }
 
 /** The entry after a patch, stamped `at`. */
