@@ -41,6 +41,10 @@ export class Guard {
   #packs = new Set<string>();
   #handling: NodeJS.Signals | undefined;
   #installed = false;
+  /** Runs are active (between runStarting and idle). */
+  #busy = false;
+  /** Removes the signal handlers a moment after the last run: runs back to back keep them installed. */
+  #signalsTimer: NodeJS.Timeout | undefined;
   /** Packs the sentinel could not import: warned about once. */
   readonly #unloadable = new Set<string>();
   #raised = false;
@@ -73,6 +77,8 @@ export class Guard {
   runStarting(packs: Iterable<string>): Promise<void> {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
+    this.#busy = true;
+    clearTimeout(this.#signalsTimer);
     if (this.deps.priority && !this.#raised) {
       this.#raised = true;
       void this.deps.priority.raise().then((r) => {
@@ -146,9 +152,11 @@ export class Guard {
       this.#raised = false;
       void this.deps.priority?.lower();
     }
+    this.#busy = false;
     if (this.#installed && !this.#handling) {
-      for (const s of HANDLED_SIGNALS) process.off(s, this.#onSignal);
-      this.#installed = false;
+      clearTimeout(this.#signalsTimer);
+      this.#signalsTimer = setTimeout(() => this.#uninstall(), SIGNALS_LINGER_MS);
+      this.#signalsTimer.unref();
     }
     if (!this.#sentinel) return;
     clearTimeout(this.#idleTimer);
@@ -168,7 +176,19 @@ export class Guard {
     this.#sentinel = undefined;
   }
 
+  #uninstall(): void {
+    clearTimeout(this.#signalsTimer);
+    for (const s of HANDLED_SIGNALS) process.off(s, this.#onSignal);
+    this.#installed = false;
+  }
+
   async #handle(sig: NodeJS.Signals): Promise<void> {
+    if (!this.#busy && !this.#handling) {
+      // the handlers linger after the last run: with nothing to revert, the signal does what it would have
+      this.#uninstall();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      return;
+    }
     if (this.#handling) {
       this.deps.warn(`${sig} received while reverting after ${this.#handling}: the revert finishes first`);
       return;
@@ -178,11 +198,13 @@ export class Guard {
     try {
       await this.deps.abortAll(`received ${sig}`);
     } finally {
-      for (const s of HANDLED_SIGNALS) process.off(s, this.#onSignal);
-      this.#installed = false;
+      this.#uninstall();
       this.release();
       // re-raise with the default action (when nobody else listens) so the exit status says the signal
       if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
     }
   }
 }
+
+/** How long the signal handlers stay after the last run ended (a signal meanwhile acts as if they were gone). */
+const SIGNALS_LINGER_MS = 1000;

@@ -22,6 +22,8 @@ export interface RunnerDeps {
   platform: Platform;
   stateDir: string;
   retry: RetryPolicy;
+  /** This process's start time (/proc/self/stat field 22), read once per runtime; read here when absent. */
+  pidStart?: string;
 }
 
 /** A running experiment: its events as they happen, its result, and a way to stop it. */
@@ -83,6 +85,7 @@ class Run {
   readonly #tracked = new Map<string, Tracked>();
   readonly #faults = new Map<string, FaultState>();
   readonly #reverts: RevertResult[] = [];
+  readonly #loggers = new Map<string, Logger>();
   #stop: { kind: 'abort' | 'probe'; reason: string } | undefined;
   #abortedBeforeStart = false;
   #pidStart: string;
@@ -94,7 +97,7 @@ class Run {
     readonly stream: EventStream,
     readonly beforeInject?: Promise<unknown>,
   ) {
-    this.#pidStart = deps.platform.processStart(deps.platform.pid) ?? 'unknown';
+    this.#pidStart = deps.pidStart ?? deps.platform.processStart(deps.platform.pid) ?? 'unknown';
     for (const step of plan.steps) {
       for (const f of step.faults) {
         this.#faults.set(f.step.id, {
@@ -141,16 +144,22 @@ class Run {
     this.#ac.abort(new FaultlineError(kind === 'abort' ? 'FL_ABORTED' : 'FL_PROBE', reason));
   }
 
-  #log(stepId?: string): Logger {
-    return makeLogger((level, message, data) =>
-      this.stream.emit({
-        type: 'log',
-        level,
-        message,
-        ...(stepId ? { stepId } : {}),
-        ...(data ? { data } : {}),
-      }),
-    );
+  /** One logger per fault (and one for the run), made on first use. */
+  #log(stepId = ''): Logger {
+    let logger = this.#loggers.get(stepId);
+    if (!logger) {
+      logger = makeLogger((level, message, data) =>
+        this.stream.emit({
+          type: 'log',
+          level,
+          message,
+          ...(stepId ? { stepId } : {}),
+          ...(data ? { data } : {}),
+        }),
+      );
+      this.#loggers.set(stepId, logger);
+    }
+    return logger;
   }
 
   async execute(): Promise<RunResult> {
@@ -216,25 +225,26 @@ class Run {
   async #runStep(faults: PlannedFault[]): Promise<void> {
     const continuous = new Map<string, { stop: AbortController; done: Promise<unknown> }>();
     for (const f of faults) {
+      const polled = f.probes.filter((p) => p.spec.mode === 'Continuous');
+      if (polled.length === 0) continue;
       const stop = new AbortController();
-      const pollers = f.probes
-        .filter((p) => p.spec.mode === 'Continuous')
-        .map((p) => this.#poll(f, p, 'during', stop.signal));
-      continuous.set(f.step.id, { stop, done: Promise.all(pollers) });
+      const done = Promise.all(polled.map((p) => this.#poll(f, p, 'during', stop.signal)));
+      continuous.set(f.step.id, { stop, done });
     }
     // Pre-chaos probes of the whole group first, so the group injects together (and its journal
     // entries share one fsync).
     await Promise.all(faults.map((f) => this.#probes(f, 'pre')));
-    const limit = pLimit(this.plan.spec.spec.concurrency);
+    const concurrency = this.plan.spec.spec.concurrency;
+    const limit = faults.length > concurrency ? pLimit(concurrency) : (fn: () => Promise<void>) => fn();
     await Promise.all(
       faults.map((f) =>
         limit(async () => {
           try {
             await this.#lifecycle(f);
           } finally {
-            const c = continuous.get(f.step.id)!;
-            c.stop.abort(WINDOW_OVER);
-            await c.done;
+            const c = continuous.get(f.step.id);
+            c?.stop.abort(WINDOW_OVER);
+            await c?.done;
           }
         }),
       ),
@@ -249,10 +259,9 @@ class Run {
     const injectedAt = performance.now();
     let ok = await this.#inject(f, 0);
     if (ok) {
-      const onChaos = new AbortController();
-      const pollers = f.probes
-        .filter((p) => p.spec.mode === 'OnChaos')
-        .map((p) => this.#poll(f, p, 'during', onChaos.signal));
+      const polled = f.probes.filter((p) => p.spec.mode === 'OnChaos');
+      const onChaos = polled.length > 0 ? new AbortController() : undefined;
+      const pollers = polled.map((p) => this.#poll(f, p, 'during', onChaos!.signal));
       const end = injectedAt + f.durationMs;
       if (f.intervalMs !== undefined) {
         for (let k = 1; ok && performance.now() + f.intervalMs < end; k++) {
@@ -261,7 +270,7 @@ class Run {
         }
       }
       await sleep(end - performance.now(), this.#signal);
-      onChaos.abort(WINDOW_OVER);
+      onChaos?.abort(WINDOW_OVER);
       await Promise.all(pollers);
     }
     await this.#revertFault(f);

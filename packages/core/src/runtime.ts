@@ -115,6 +115,8 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   const eventLog =
     opts.eventLog === false ? undefined : new EventLog(join(stateDir, 'runs'), opts.eventLog ?? {});
   const activeRuns = new Set<string>();
+  // the journal's entries name this process by pid and start time; neither changes while it lives
+  const pidStart = platform.processStart(platform.pid) ?? 'unknown';
   const pendingLogs = new Set<Promise<unknown>>();
   const recoveryEvents = new EventStream(`recovery-${randomUUID()}`);
   const active = new Map<string, RunHandle>();
@@ -182,7 +184,7 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
     const watched = guard.runStarting(new Set(plan.steps.flatMap((s) => s.faults.map((f) => f.pack))));
     const handle = startRun(
       plan,
-      { journal, platform, stateDir, retry },
+      { journal, platform, stateDir, retry, pidStart },
       { runId, signal: o.signal, stream, beforeInject: watched },
     );
     active.set(runId, handle);
