@@ -40,7 +40,9 @@ export type JournalPatch = Partial<
 
 /**
  * The rollback journal: what makes revert possible after a crash or a reboot.
- * `begin` and any patch that sets a receipt or `revert_failed` are durable when the promise resolves.
+ * `begin` and any patch that sets `revert_failed` or manual commands are durable when the promise
+ * resolves; other patches are at least visible to every process on the host (a journal may make
+ * them durable a moment later). Calls take effect in the order they are made, awaited or not.
  */
 export interface RollbackJournal {
   begin(entry: JournalEntry): Promise<void>;

@@ -60,7 +60,12 @@ export async function revertEntry(
 ): Promise<RevertResult> {
   const t0 = performance.now();
   const receipt = entry.receipt ?? undefined;
-  await deps.journal.update(entry.id, { state: 'reverting' });
+  // Not awaited on its own: a journal applies calls in the order they are made, so this and the
+  // 'reverted' below share one write when the revert is quick. Whether a crash finds the entry
+  // 'active' or 'reverting' changes nothing: both are reverted again.
+  const marked = deps.journal.update(entry.id, { state: 'reverting' }).catch((e: unknown) => {
+    deps.log.warn(`could not mark ${entry.id} reverting in the journal: ${errorToJSON(e).message}`);
+  });
   let lastError: { code: string; message: string } = { code: 'FL_REVERT', message: 'not attempted' };
   for (let attempt = 1; attempt <= deps.retry.tries; attempt++) {
     hooks.reverting?.(attempt);
@@ -76,7 +81,10 @@ export async function revertEntry(
           ),
         ),
       ]);
-      await deps.journal.update(entry.id, { state: 'reverted', revertAttempts: attempt });
+      await Promise.all([
+        marked,
+        deps.journal.update(entry.id, { state: 'reverted', revertAttempts: attempt }),
+      ]);
       const ms = Math.round(performance.now() - t0);
       hooks.reverted?.(ms);
       return { entryId: entry.id, stepId: entry.stepId, kind: entry.kind, ok: true, attempts: attempt, ms };

@@ -134,6 +134,17 @@ export function journalContract(
         expect((await journal.get(a.id))?.state).toBe('reverted');
       }));
 
+    it('calls take effect in the order they are made, awaited or not', () =>
+      withJournal(async ({ journal }) => {
+        const e = sampleJournalEntry();
+        const begun = journal.begin(e);
+        const updates = (['active', 'reverting', 'reverted'] as const).map((state, i) =>
+          journal.update(e.id, { state, revertAttempts: i }),
+        );
+        await Promise.all([begun, ...updates]);
+        expect(await journal.get(e.id)).toMatchObject({ state: 'reverted', revertAttempts: 2 });
+      }));
+
     it('revert_failed stays pending with its error and manual commands', () =>
       withJournal(async ({ journal }) => {
         const e = sampleJournalEntry({ state: 'active', receipt: { table: 't' } });
