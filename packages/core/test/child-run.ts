@@ -10,6 +10,8 @@ interface Options {
   injectDelayMs?: number;
   revertDelayMs?: number;
   duration?: string;
+  /** Stay alive this long after the run, reporting the SIGINT listeners then and at the end. */
+  idleMs?: number;
 }
 const [stateDir, dir, json] = process.argv.slice(2) as [string, string, string | undefined];
 const o: Options = json ? JSON.parse(json) : {};
@@ -31,5 +33,9 @@ run.events.on('fault.injecting', (e) => say({ injecting: e.entryId }));
 run.events.on('fault.injected', (e) => say({ injected: e.entryId }));
 run.events.on('fault.reverting', (e) => say({ reverting: e.entryId }));
 const result = await run.result;
-say({ verdict: result.verdict });
+say({ verdict: result.verdict, sigintListeners: process.listenerCount('SIGINT') });
+if (o.idleMs) {
+  await new Promise((r) => setTimeout(r, o.idleMs));
+  say({ idleEnd: true, sigintListeners: process.listenerCount('SIGINT') });
+}
 await rt.close();

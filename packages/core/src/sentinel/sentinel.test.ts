@@ -75,6 +75,25 @@ describe.concurrent('the sentinel and signal handling, with real host processes'
     });
   }
 
+  it('after the last run the signal handlers linger 1 s: a SIGINT then ends the host at once, quietly', async () => {
+    const [stateDir, dir] = [await tempDir(), await tempDir()];
+    const host = startHost(stateDir, dir, { sentinel: false, duration: '100ms', idleMs: 30_000 });
+    const done = await host.waitFor('verdict');
+    expect(done).toMatchObject({ verdict: 'Pass', sigintListeners: 1 });
+    host.child.kill('SIGINT');
+    const end = await host.exited;
+    expect(end.signal, 'the default action, as without handlers').toBe('SIGINT');
+    expect(host.stderr()).not.toMatch(/aborting/);
+  });
+
+  it('the signal handlers are gone 1 s after the last run', async () => {
+    const [stateDir, dir] = [await tempDir(), await tempDir()];
+    const host = startHost(stateDir, dir, { sentinel: false, duration: '100ms', idleMs: 1500 });
+    expect(await host.waitFor('verdict')).toMatchObject({ sigintListeners: 1 });
+    expect(await host.waitFor('idleEnd')).toMatchObject({ sigintListeners: 0 });
+    expect((await host.exited).code).toBe(0);
+  });
+
   it('a second SIGINT during the revert does not skip the revert', async () => {
     const [stateDir, dir] = [await tempDir(), await tempDir()];
     const host = startHost(stateDir, dir, { sentinel: false, revertDelayMs: 600 });
