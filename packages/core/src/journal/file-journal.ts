@@ -22,6 +22,11 @@ export interface FileJournalOptions {
   lockPath?: string;
   /** Give up waiting for another writer's lock after this long, with FL_JOURNAL (default 10 s). */
   lockTimeoutMs?: number;
+  /**
+   * How long a write that need not be durable at once (a receipt, `reverting`, `reverted`) waits for
+   * the next group's fsync before it gets one of its own, in the background (default 2 ms).
+   */
+  syncDelayMs?: number;
   /** Pid, boot id and process liveness, for the lock (default the Node platform). */
   platform?: Platform;
 }
@@ -72,6 +77,7 @@ export class FileJournal implements RollbackJournal {
   readonly #lockPath: string;
   readonly #compactEvery: number;
   readonly #keepRevertedMs: number;
+  readonly #syncDelayMs: number;
   readonly #warn: (message: string) => void;
   readonly #stats: FileJournalStats = { writes: 0, fsyncs: 0, compactions: 0 };
   #queue: QueuedOp[] = [];
@@ -105,6 +111,7 @@ export class FileJournal implements RollbackJournal {
     });
     this.#compactEvery = opts.compactEvery ?? 1000;
     this.#keepRevertedMs = opts.keepRevertedMs ?? 60_000;
+    this.#syncDelayMs = opts.syncDelayMs ?? 2;
   }
 
   /** Opens (creating if missing) and compacts the journal; FL_JOURNAL when that fails. */
@@ -306,7 +313,7 @@ export class FileJournal implements RollbackJournal {
   }
 
   /**
-   * Makes write `seq` durable within {@link SOON_MS}: the next group's fsync, when one comes first
+   * Makes write `seq` durable within `syncDelayMs`: the next group's fsync, when one comes first
    * (a run journals its next fault's begin right away), else one in the background.
    */
   #syncSoon(seq: number): void {
@@ -315,7 +322,7 @@ export class FileJournal implements RollbackJournal {
     this.#soonTimer = setTimeout(() => {
       this.#soonTimer = undefined;
       if (this.#syncedSeq < this.#soonSeq && this.#fd !== undefined) this.#syncInBackground(this.#fd);
-    }, SOON_MS);
+    }, this.#syncDelayMs);
   }
 
   #cancelSoon(): void {
@@ -421,9 +428,6 @@ export class FileJournal implements RollbackJournal {
     );
   }
 }
-
-/** How long a receipt may wait for the next group's fsync before it gets its own (in the background). */
-const SOON_MS = 2;
 
 function closeQuietly(fd: number): void {
   try {
