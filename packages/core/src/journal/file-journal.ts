@@ -195,6 +195,7 @@ export class FileJournal implements RollbackJournal {
       throw this.#error(e, 'sync');
     } finally {
       this.#closeFd();
+      this.#fold.close();
     }
   }
 

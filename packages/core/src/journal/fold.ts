@@ -9,6 +9,8 @@ const TORN_AFTER_MS = 1_000;
  * The journal's state folded from its JSONL file, kept between reads: the file is append-only
  * between compactions, so a later read parses only the bytes appended since (by any process).
  * A different inode (compaction renamed a new file in) or a shorter file means a full re-read.
+ * The folded file is held open until the fold moves on or {@link JournalFold.close}: a file system
+ * may give a freed inode number to the next file it creates; only a file held open keeps its own.
  */
 export class JournalFold {
   /** Entries by id, in the order they were begun. */
@@ -16,6 +18,15 @@ export class JournalFold {
   /** Bytes of complete lines consumed; a torn last line starts here. */
   offset = 0;
   #ino = -1;
+  #dev = -1;
+  /**
+   * Our descriptor of the folded file: while it is open no other file can have its inode number,
+   * which makes an equal number mean "the same file, grown". Unheld, ext4 gives the number to the
+   * next compaction's temp file at once, and reading on at `offset` in that file skipped entries
+   * (and a compaction from that fold dropped them from the journal). Undefined when the path
+   * already named another file: the next refresh reads afresh.
+   */
+  #held: number | undefined;
   #line = 0;
   #mtimeMs = 0;
   // (inode:offset) of bad lines already reported, so each is reported once per file
@@ -30,7 +41,10 @@ export class JournalFold {
   refreshFromFd(fd: number): { size: number; ino: number } {
     const st = fstatSync(fd);
     this.#mtimeMs = st.mtimeMs;
-    if (st.ino !== this.#ino || st.size < this.offset) this.#reset(st.ino);
+    if (this.#held === undefined || st.ino !== this.#ino || st.dev !== this.#dev || st.size < this.offset) {
+      this.#reset(st.ino, st.dev);
+      this.#hold(st.ino, st.dev);
+    }
     if (st.size > this.offset) {
       const buf = Buffer.allocUnsafe(st.size - this.offset);
       let got = 0;
@@ -51,7 +65,7 @@ export class JournalFold {
       fd = openSync(this.path, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      this.#reset(-1);
+      this.#reset(-1, -1);
       return;
     }
     try {
@@ -73,11 +87,44 @@ export class JournalFold {
     this.#line += lines;
   }
 
-  #reset(ino: number): void {
+  /** Releases the folded file; the next refresh reads afresh. */
+  close(): void {
+    this.#reset(-1, -1);
+  }
+
+  #reset(ino: number, dev: number): void {
     this.entries.clear();
     this.offset = 0;
     this.#line = 0;
     this.#ino = ino;
+    this.#dev = dev;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined) closeQuietly(held);
+  }
+
+  /**
+   * Holds the file just read (inode `ino`): our own descriptor of the path, if the path still names
+   * it — two files open at once never share a number. Else (a compaction renamed another file in
+   * meanwhile) none, and the caller's descriptor keeps the number ours only until it closes it.
+   */
+  #hold(ino: number, dev: number): void {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      return; // unheld: read afresh next time
+    }
+    try {
+      const st = fstatSync(fd);
+      if (st.ino === ino && st.dev === dev) {
+        this.#held = fd;
+        return;
+      }
+    } catch {
+      // unheld, as below
+    }
+    closeQuietly(fd);
   }
 
   #ingest(buf: Buffer): void {
@@ -132,5 +179,13 @@ export class JournalFold {
     if (this.#warned.has(key)) return;
     this.#warned.add(key);
     this.onWarning(message);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // a read-only descriptor: nothing is lost with it
   }
 }
