@@ -102,11 +102,16 @@ export function appendLines(fd: number, size: number, records: AppendedRecord[],
 
 /** The records whose effect is not in the fold: a begin whose entry is missing, an update the entry's stamp has not reached. */
 export function missingFrom(fold: JournalFold, records: AppendedRecord[]): AppendedRecord[] {
+  // begins lost with this group: their updates in the same group are lost with them
+  const lostBegins = new Set(
+    records.filter((r) => r.at === undefined && !fold.entries.has(r.id)).map((r) => r.id),
+  );
   return records.filter((r) => {
     const e = fold.entries.get(r.id);
     if (r.at === undefined) return !e;
-    // no entry: reverted and compacted away, so the update no longer matters
-    return e !== undefined && isNewer(r.at, e.updatedAt);
+    // no entry and no begin of it here: reverted and compacted away, the update no longer matters
+    if (!e) return lostBegins.has(r.id);
+    return isNewer(r.at, e.updatedAt);
   });
 }
 
