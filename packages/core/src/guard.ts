@@ -39,6 +39,8 @@ export class Guard {
   #sentinel: SentinelHandle | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #packs = new Set<string>();
+  /** Packs the running sentinel has said it loaded. */
+  readonly #loaded = new Set<string>();
   #handling: NodeJS.Signals | undefined;
   #installed = false;
   /** Runs are active (between runStarting and idle). */
@@ -74,7 +76,7 @@ export class Guard {
    * warning): the run waits for it before its first inject, so that a kill -9 during the inject finds
    * a sentinel ready to revert rather than one still starting up.
    */
-  runStarting(packs: Iterable<string>): Promise<void> {
+  runStarting(packs: Iterable<string>): Promise<void> | undefined {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#busy = true;
@@ -93,7 +95,7 @@ export class Guard {
       this.#installed = true;
     }
     const locator = this.deps.launcher ? locatorOf(this.deps.journal) : undefined;
-    if (this.deps.launcher && !locator) return Promise.resolve();
+    if (this.deps.launcher && !locator) return undefined;
     if (this.deps.launcher && locator && !this.#sentinel) {
       try {
         this.#sentinel = this.deps.launcher({
@@ -105,6 +107,7 @@ export class Guard {
           logFile: join(this.deps.stateDir, 'sentinel.log'),
         });
         this.#packs.clear();
+        this.#loaded.clear();
       } catch (e) {
         this.deps.warn(
           `could not start the sentinel (a kill -9 of this process would leave chaos until the next recover()): ${(e as Error).message}`,
@@ -118,10 +121,12 @@ export class Guard {
         this.#packs.add(p);
         sentinel?.send({ type: 'pack', name: p });
       }
+      if (this.#loaded.has(p)) continue; // this sentinel has it: the next runs need not ask
       const loaded = sentinel?.loaded?.(p);
       if (loaded)
         waits.push(
           loaded.then((ok) => {
+            if (ok) this.#loaded.add(p);
             if (!ok && !this.#unloadable.has(p)) {
               this.#unloadable.add(p);
               this.deps.warn(
@@ -131,7 +136,7 @@ export class Guard {
           }),
         );
     }
-    if (waits.length === 0) return Promise.resolve();
+    if (waits.length === 0) return undefined;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
