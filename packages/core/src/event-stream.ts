@@ -34,9 +34,11 @@ export class EventStream implements AsyncIterable<FaultlineEvent> {
     for (const sink of this.#sinks) sink(event);
     this.#emitter.emit(event.type, event);
     this.#emitter.emit('*', event);
-    const w = this.#waiters;
-    this.#waiters = [];
-    for (const wake of w) wake();
+    if (this.#waiters.length > 0) {
+      const w = this.#waiters;
+      this.#waiters = [];
+      for (const wake of w) wake();
+    }
     return event;
   }
 

@@ -58,7 +58,7 @@ export function startRun(
     signal?: AbortSignal | undefined;
     stream?: EventStream;
     /** Settles when the first inject may start (the runtime's sentinel has loaded the packs). */
-    beforeInject?: Promise<unknown>;
+    beforeInject?: Promise<unknown> | undefined;
   },
 ): RunHandle {
   const run = new Run(plan, deps, opts.runId, opts.stream ?? new EventStream(opts.runId), opts.beforeInject);

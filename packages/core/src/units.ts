@@ -29,6 +29,8 @@ export function parseDuration(input: DurationInput): number {
     if (Number.isFinite(input) && input >= 0) return input;
     throw new FaultlineError('FL_DURATION', `duration ${input} must be a finite number of milliseconds >= 0`);
   }
+  const known = parsedDurations.get(input);
+  if (known !== undefined) return known;
   const s = input.trim();
   const parts = s.match(/^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/) ? s.match(/\d+(?:\.\d+)?(?:ms|s|m|h)/g) : null;
   if (!parts) {
@@ -42,8 +44,14 @@ export function parseDuration(input: DurationInput): number {
     const [, n, unit] = p.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)$/)!;
     ms += Number(n) * DURATION_UNITS[unit!]!;
   }
-  return Math.round(ms);
+  const result = Math.round(ms);
+  if (parsedDurations.size >= 512) parsedDurations.clear();
+  parsedDurations.set(input, result);
+  return result;
 }
+
+/** A spec names the same few durations for every fault and probe, on every run: each is parsed once. */
+const parsedDurations = new Map<string, number>();
 
 /** Parses a size into bytes (SI and IEC units, case-insensitive). Throws `FL_DURATION`. */
 export function parseSize(input: SizeInput): number {
