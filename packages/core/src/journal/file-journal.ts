@@ -180,7 +180,7 @@ export class FileJournal implements RollbackJournal {
     this.#cancelSoon();
     while (this.#background) await this.#background.done;
     try {
-      // the file at the path now: after a compaction it holds our lazy updates too
+      // the file at the path now: after a compaction it holds our unsynced writes too
       if (this.#syncedSeq < this.#writeSeq) {
         const fd = openSync(this.path, 'r');
         try {
