@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultlineError, OBJECT_PREFIX } from '@faultline/core';
@@ -158,7 +167,7 @@ export function createGroup(name: string, opts: GroupOptions = {}, layout = dete
   if (dirs.length === 0) {
     throw new FaultlineError(
       'FL_CAPABILITY',
-      'no cgroup hierarchy is mounted: stress faults need cgroups to hold and remove their workers (mount cgroup2 at /sys/fs/cgroup)',
+      `no cgroup hierarchy is mounted: stress faults need cgroups to hold and remove their workers (${noCgroupsFix()})`,
     );
   }
   return { dirs, procsFiles: dirs.map((d) => join(d, 'cgroup.procs')), cpuLimitEnforced, cpusetEnforced };
@@ -246,4 +255,28 @@ async function rmdirRetry(dir: string): Promise<void> {
       await sleep(20);
     }
   }
+}
+
+/**
+ * What to do when no cgroup hierarchy shows. `ip netns exec` remounts /sys for the namespace, and
+ * the cgroup mounts under it disappear: the usual way to land here on a host that has cgroups.
+ */
+export function noCgroupsFix(): string {
+  const mount = 'mount cgroup2 at /sys/fs/cgroup';
+  const ns = namedNetns();
+  if (ns === undefined) return mount;
+  return `${mount}; inside \`ip netns exec\`, which remounts /sys without them, enter the namespace with \`nsenter --net=/var/run/netns/${ns}\` instead`;
+}
+
+/** The name under /var/run/netns of the network namespace this process is in, if it has one. */
+function namedNetns(): string | undefined {
+  try {
+    const ino = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/net'))?.[1];
+    if (ino === undefined) return undefined;
+    for (const name of readdirSync('/var/run/netns'))
+      if (String(statSync(join('/var/run/netns', name)).ino) === ino) return name;
+  } catch {
+    // no /proc or no named namespaces: nothing to add
+  }
+  return undefined;
 }

@@ -18,6 +18,7 @@ import {
   existingGroupDirs,
   type Group,
   type GroupOptions,
+  noCgroupsFix,
 } from './cgroup.js';
 import { launchInGroup } from './launch.js';
 import { isSameProcess } from './proc.js';
@@ -172,7 +173,7 @@ export async function stressCheck(signal: AbortSignal): Promise<Capability> {
     return {
       available: false,
       reason: 'no cgroup hierarchy is mounted',
-      fix: 'mount cgroup2 at /sys/fs/cgroup',
+      fix: noCgroupsFix(),
     };
   }
   const r = await run('stress-ng', ['--version'], { signal, timeoutMs: 5000 });
