@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRuntime, definePack, defineProbe, experiment, MemoryJournal, Registry } from '@faultline/core';
-import * as v from 'valibot';
+import { experiment, Registry } from '@faultline/core';
 import { describe, expect, it } from 'vitest';
 import { refOf, stateOf } from './host/proc.js';
-import { spawnSleeper } from './host/test-utils.js';
+import { quietRuntime, spawnSleeper } from './host/test-utils.js';
 import pack, { doctor, formatDoctor, hostFaults, linux, scanLeftovers } from './index.js';
 
 describe('@faultline/faults-linux pack', () => {
@@ -45,28 +44,7 @@ describe('the pack in a real run', () => {
     const stateDir = await mkdtemp('/tmp/flc-rt-');
     const dir = await mkdtemp('/tmp/flc-');
     const s = spawnSleeper();
-    // a probe that always passes: this test is about the faults, the probes pack has its own
-    const ok = definePack({
-      name: 'flc-test-probes',
-      probes: [
-        defineProbe({
-          kind: 'probe/flc-ok',
-          summary: 'ok',
-          tunables: v.strictObject({}),
-          run: async () => ({ passed: true }),
-        }),
-      ],
-    });
-    const probes = [{ name: 'ok', kind: 'probe/flc-ok' }];
-    const runtime = await createRuntime({
-      packs: [pack, ok],
-      stateDir,
-      journal: new MemoryJournal(),
-      recover: false,
-      sentinel: false,
-      signals: false,
-      eventLog: false,
-    });
+    const { runtime, probes } = await quietRuntime(stateDir);
     try {
       const spec = experiment('flc host faults')
         .fault(linux.cpuStress({ load: 20, workers: 1, maxDuration: '30s' }), {

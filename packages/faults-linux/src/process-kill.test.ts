@@ -1,18 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import {
-  createRuntime,
-  definePack,
-  defineProbe,
-  experiment,
-  MemoryJournal,
-  parseTunables,
-} from '@faultline/core';
+import { experiment, parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
-import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { findTargets, readCmdline } from './host/proc.js';
-import { spawnSleeper, testCtx, until } from './host/test-utils.js';
-import pack, { linux } from './index.js';
+import { quietRuntime, spawnSleeper, testCtx, until } from './host/test-utils.js';
+import { linux } from './index.js';
 import { processKill } from './process-kill.js';
 
 faultContract(processKill, {
@@ -96,33 +88,14 @@ describe('linux/process-kill with a step interval', () => {
       });
     watch(current);
     const stateDir = await mkdtemp('/tmp/flc-rt-');
-    const ok = definePack({
-      name: 'flc-kill-probes',
-      probes: [
-        defineProbe({
-          kind: 'probe/flc-ok2',
-          summary: 'ok',
-          tunables: v.strictObject({}),
-          run: async () => ({ passed: true }),
-        }),
-      ],
-    });
-    const runtime = await createRuntime({
-      packs: [pack, ok],
-      stateDir,
-      journal: new MemoryJournal(),
-      recover: false,
-      sentinel: false,
-      signals: false,
-      eventLog: false,
-    });
+    const { runtime, probes } = await quietRuntime(stateDir);
     try {
       const spec = experiment('flc respawn')
         .fault(linux.processKill({ pattern: `^sleep ${tag}$` }), {
           duration: '1s',
           interval: '300ms',
           healthCheck: false,
-          probes: [{ name: 'ok', kind: 'probe/flc-ok2' }],
+          probes,
         })
         .build();
       const result = await runtime.run(spec).result;

@@ -2,8 +2,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { objectName, silentLogger } from '@faultline/core';
-import { scanLeftovers } from '../index.js';
+import {
+  createRuntime,
+  definePack,
+  defineProbe,
+  MemoryJournal,
+  objectName,
+  type Runtime,
+  silentLogger,
+} from '@faultline/core';
+import * as v from 'valibot';
+import pack, { scanLeftovers } from '../index.js';
 import type { Leftover } from '../leftovers.js';
 
 /** A child `sleep` the test owns; `stop()` kills and reaps it. */
@@ -78,4 +87,35 @@ export async function until(f: () => boolean, ms = 3000): Promise<boolean> {
  */
 export async function leftoversOfThisFile(contractSuffix: string): Promise<Leftover[]> {
   return (await scanLeftovers()).filter((l) => issued.has(l.name) || l.name.endsWith(contractSuffix));
+}
+
+/**
+ * A runtime for tests about the faults: this pack plus a probe that always passes (the probes pack
+ * has its own tests), an in-memory journal, and no recovery, sentinel, signal handlers or run logs.
+ * `probes` is what a step names to use that probe.
+ */
+export async function quietRuntime(
+  stateDir: string,
+): Promise<{ runtime: Runtime; probes: { name: string; kind: string }[] }> {
+  const ok = definePack({
+    name: 'flc-test-probes',
+    probes: [
+      defineProbe({
+        kind: 'probe/flc-ok',
+        summary: 'always passes',
+        tunables: v.strictObject({}),
+        run: async () => ({ passed: true }),
+      }),
+    ],
+  });
+  const runtime = await createRuntime({
+    packs: [pack, ok],
+    stateDir,
+    journal: new MemoryJournal(),
+    recover: false,
+    sentinel: false,
+    signals: false,
+    eventLog: false,
+  });
+  return { runtime, probes: [{ name: 'ok', kind: 'probe/flc-ok' }] };
 }
