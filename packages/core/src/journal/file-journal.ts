@@ -90,8 +90,7 @@ export class FileJournal implements RollbackJournal {
   #syncedSeq = 0;
   /** The background fsync in flight, on `fd`; `again` when more was written for it meanwhile. */
   #background: { fd: number; done: Promise<void>; again: boolean; closeAfter: boolean } | undefined;
-  /** Pending `soon` writes: the last one's seq, and the timer that fsyncs them if no other fsync does first. */
-  #soonSeq = 0;
+  /** Fsyncs the writes not yet durable if no group's fsync does first. */
   #soonTimer: NodeJS.Timeout | undefined;
   #fd: number | undefined;
   #appends = 0;
@@ -284,7 +283,7 @@ export class FileJournal implements RollbackJournal {
         fsyncSync(fd);
         this.#stats.fsyncs++;
         this.#syncedSeq = seq;
-        if (this.#soonSeq <= seq) this.#cancelSoon();
+        this.#cancelSoon();
       }
       // A compaction may have lost the write: under the lock, write again (durably) what is
       // missing, and let the next group open the file the path names now.
@@ -292,7 +291,7 @@ export class FileJournal implements RollbackJournal {
         await this.#reconcile(records);
         this.#closeFd();
       } else if (!now) {
-        this.#syncSoon(seq);
+        this.#syncSoon();
       }
       for (const op of accepted) op.resolve();
     } catch (e) {
@@ -314,15 +313,14 @@ export class FileJournal implements RollbackJournal {
   }
 
   /**
-   * Makes write `seq` durable within `syncDelayMs`: the next group's fsync, when one comes first
-   * (a run journals its next fault's begin right away), else one in the background.
+   * Makes what is written durable within `syncDelayMs`: the next group's fsync, when one comes
+   * first (a run journals its next fault's begin right away), else one in the background.
    */
-  #syncSoon(seq: number): void {
-    this.#soonSeq = seq;
+  #syncSoon(): void {
     if (this.#soonTimer) return;
     this.#soonTimer = setTimeout(() => {
       this.#soonTimer = undefined;
-      if (this.#syncedSeq < this.#soonSeq && this.#fd !== undefined) this.#syncInBackground(this.#fd);
+      if (this.#syncedSeq < this.#writeSeq && this.#fd !== undefined) this.#syncInBackground(this.#fd);
     }, this.#syncDelayMs);
   }
 
