@@ -1,0 +1,101 @@
+// The names each entry point of @faultline/core exports (its runtime values; types leave no trace),
+// imported by the package's own name so the `exports` map is what is tested. A new export fails this
+// test until it is added here too: the API grows only on purpose.
+import { describe, expect, it } from 'vitest';
+import { expectExportNames } from './testing.js';
+
+describe('@faultline/core exports', () => {
+  it('the root: what a user calls', async () => {
+    expectExportNames(await import('@faultline/core'), [
+      'ERROR_CODES',
+      'ExperimentBuilder',
+      'FaultlineError',
+      'FileJournal',
+      'MemoryJournal',
+      'OBJECT_PREFIX',
+      'Registry',
+      'comparatorSchema',
+      'compare',
+      'createRuntime',
+      'defaultJournalPath',
+      'defaultStateDir',
+      'defineFault',
+      'definePack',
+      'defineProbe',
+      'durationSchema',
+      'experiment',
+      'faultRef',
+      'folderHub',
+      'formatDuration',
+      'fromTemplate',
+      'isFaultlineError',
+      'objectName',
+      'openFileJournal',
+      'packHub',
+      'parseDuration',
+      'parsePercent',
+      'parseSize',
+      'parseTunables',
+      'percentSchema',
+      'silentLogger',
+      'sizeSchema',
+    ]);
+  });
+
+  it('internal: what faultline’s own packages need besides', async () => {
+    expectExportNames(await import('@faultline/core/internal'), [
+      'DEFAULT_RETRY',
+      'EventLog',
+      'EventStream',
+      'Guard',
+      'HANDLED_SIGNALS',
+      'NUMBER_CRITERIA',
+      'PROBE_MODES',
+      'STEP_ID',
+      'STRING_CRITERIA',
+      'UNFINISHED_STATES',
+      'entryId',
+      'errorToJSON',
+      'experimentSpecSchema',
+      'faultStepSchema',
+      'isAlive',
+      'isJson',
+      'locatorOf',
+      'makeLogger',
+      'nodePlatform',
+      'parseNdjson',
+      'planExperiment',
+      'probeSpecSchema',
+      'probeSuccess',
+      'readProcStat',
+      'recover',
+      'resilienceScore',
+      'revertEntry',
+      'runPropertiesSchema',
+      'sleep',
+      'startRun',
+      'stepSchema',
+      'toProbeSpec',
+      'verdictOf',
+      'withBootId',
+    ]);
+  });
+
+  it('testing: contract suites and test helpers', async () => {
+    expectExportNames(await import('@faultline/core/testing'), [
+      'expectExportNames',
+      'faultContract',
+      'injectContext',
+      'journalContract',
+      'revertContext',
+      'revertInFreshProcess',
+      'sampleJournalEntry',
+    ]);
+  });
+
+  it('root and internal share no name: each thing has one entry point', async () => {
+    const internal = new Set(Object.keys(await import('@faultline/core/internal')));
+    const both = Object.keys(await import('@faultline/core')).filter((n) => internal.has(n));
+    expect(both, 'exported from both the root and internal').toEqual([]);
+  });
+});
