@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.js';
 import { touchFiles } from '../../test/pack.js';
-import { isFaultlineError } from '../errors.js';
 import { objectName } from '../names.js';
 import { STEP_ID } from '../spec.js';
 import { injectContext, revertContext } from './inject-context.js';
@@ -60,16 +59,9 @@ describe('injectContext / revertContext', () => {
   });
 
   it('rejects bad tunables (FL_TUNABLES) and a step id no spec allows (FL_SPEC)', () => {
-    const codeOf = (f: () => unknown) => {
-      try {
-        f();
-        return 'no error';
-      } catch (e) {
-        return isFaultlineError(e) ? e.code : String(e);
-      }
-    };
-    expect(codeOf(() => injectContext(touchFiles, { dir: '/x', count: 0 }))).toBe('FL_TUNABLES');
-    expect(codeOf(() => injectContext(touchFiles, { dir: '/x' }, { stepId: 'Not A Step' }))).toBe('FL_SPEC');
+    const code = (c: string) => expect.objectContaining({ code: c });
+    expect(() => injectContext(touchFiles, { dir: '/x', count: 0 })).toThrow(code('FL_TUNABLES'));
+    expect(() => injectContext(touchFiles, { dir: '/x' }, { stepId: 'Not A Step' })).toThrow(code('FL_SPEC'));
   });
 
   it('builds a revert context from a journal entry, as recovery does', () => {
