@@ -75,7 +75,8 @@ export function injectContext<T extends GenericSchema>(
 /**
  * The context `revert()`, `present()` and `manual()` get for an injection, built the way the runtime
  * builds it from the journal entry: the ids, tunables, object name and state dir of `from` (an
- * InjectContext or a JournalEntry) and a fresh signal — a revert runs after an abort too.
+ * InjectContext or a JournalEntry) and a fresh signal — a revert runs after an abort too. The shape
+ * is an InjectContext's as well, so a test holding already-parsed tunables can inject with it.
  */
 export function revertContext<T>(
   from: InjectionFacts<T>,
