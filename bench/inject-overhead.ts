@@ -7,7 +7,7 @@
 // resolver start), measured in one run, alternating, inside a throwaway namespace pair. Prints a
 // markdown table; target ≤ 1.3× raw. The netem faults cannot run on a kernel without sch_netem.
 import { spawn } from 'node:child_process';
-import { objectName, parseTunables, silentLogger } from '@faultline/core';
+import { injectContext } from '@faultline/core/testing';
 import { run } from '../packages/faults-linux/src/exec.js';
 import {
   dnsError,
@@ -190,19 +190,12 @@ try {
   for (const c of cases) {
     const ours: number[] = [];
     const raw: number[] = [];
-    const tunables = parseTunables(c.fault as never, c.tunables);
     for (let i = 0; i < N + 2; i++) {
-      const runId = `bench${i}x`;
-      const ctx = {
-        runId,
+      const ctx = injectContext(c.fault, c.tunables as never, {
+        runId: `bench${i}x`,
         stepId: 'b',
-        iteration: 0,
-        objectName: objectName(runId, 'b'),
-        tunables,
-        signal: new AbortController().signal,
-        log: silentLogger,
         stateDir: '/tmp',
-      };
+      });
       // alternate which goes first, so neither always meets a warm cache
       const one = async () => {
         const t0 = performance.now();

@@ -7,7 +7,7 @@
 // Memory: asked 256/512 MiB vs the cgroup's usage once it is flat.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { objectName, parseTunables, silentLogger } from '@faultline/core';
+import { injectContext } from '@faultline/core/testing';
 import { cpuStress, memoryStress } from '@faultline/faults-linux';
 import { createGroup, destroyGroup, groupPids } from '../packages/faults-linux/src/host/cgroup.js';
 import { cpuUsageNs, memoryUsage } from '../packages/faults-linux/src/host/cgroup-stats.js';
@@ -21,19 +21,11 @@ const WORKERS = arg('workers', 2);
 const WINDOW_S = arg('window', 3);
 const TICK = 100; // USER_HZ: /proc/PID/stat and /proc/stat count in 1/100 s on Linux
 
-function ctx<T>(step: string, tunables: T) {
-  const runId = `flcbench${Date.now().toString(36)}`;
-  return {
-    runId,
-    stepId: step,
-    iteration: 0,
-    objectName: objectName(runId, step),
-    tunables,
-    signal: new AbortController().signal,
-    log: silentLogger,
-    stateDir: '/tmp/flc-bench-state',
-  };
-}
+const ctxOpts = (stepId: string) => ({
+  runId: `flcbench${Date.now().toString(36)}`,
+  stepId,
+  stateDir: '/tmp/flc-bench-state',
+});
 
 function procTicks(pid: number): number {
   try {
@@ -53,7 +45,7 @@ function machine(): { busy: number; total: number } {
 }
 
 async function cpuRow(load: number): Promise<string> {
-  const c = ctx(`cpu${load}`, parseTunables(cpuStress, { load, workers: WORKERS, maxDuration: '60s' }));
+  const c = injectContext(cpuStress, { load, workers: WORKERS, maxDuration: '60s' }, ctxOpts(`cpu${load}`));
   const r = await cpuStress.inject(c);
   try {
     await sleep(500); // workers forked and named
@@ -106,9 +98,10 @@ async function dutyCycleRow(load: number): Promise<string> {
 }
 
 async function memRow(mib: number): Promise<string> {
-  const c = ctx(
-    `mem${mib}`,
-    parseTunables(memoryStress, { size: `${mib}MiB`, workers: 1, maxDuration: '60s' }),
+  const c = injectContext(
+    memoryStress,
+    { size: `${mib}MiB`, workers: 1, maxDuration: '60s' },
+    ctxOpts(`mem${mib}`),
   );
   const r = await memoryStress.inject(c);
   try {

@@ -24,8 +24,24 @@ export const ERROR_CODES = {
 /** A stable error code; see {@link ERROR_CODES}. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * The brand every FaultlineError carries. `Symbol.for` gives the same symbol in every copy of this
+ * module, so an app holding two copies of @faultline/core (a pack that brought its own) still
+ * recognises the other copy's errors, where `instanceof` on the class alone would say no.
+ */
+const BRAND: unique symbol = Symbol.for('faultline.error');
+
 /** The one error class of faultline: `code` is stable, `message` says what to do, `cause` keeps the origin. */
 export class FaultlineError extends Error {
+  /**
+   * `x instanceof FaultlineError` checks the brand, so it holds for errors made by another copy of
+   * @faultline/core too. Subclasses keep the ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of instanceof (a subclass too)
+    return this === FaultlineError ? hasBrand(x) : Function.prototype[Symbol.hasInstance].call(this, x);
+  }
+
   override readonly name = 'FaultlineError';
   readonly code: ErrorCode;
   /** Extra facts for programs (the kind, the issues of a schema, the manual commands, ...). */
@@ -41,6 +57,11 @@ export class FaultlineError extends Error {
     this.details = options.details;
   }
 
+  /** The brand {@link isFaultlineError} looks for: on the prototype, so it is not an own property. */
+  get [BRAND](): true {
+    return true;
+  }
+
   /** A plain JSON form, for events and journals. */
   toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
     return this.details
@@ -49,9 +70,16 @@ export class FaultlineError extends Error {
   }
 }
 
-/** True when `e` is a FaultlineError, optionally of the given code. */
+/**
+ * True when `e` is a FaultlineError, optionally of the given code — from this copy of
+ * @faultline/core or any other (it checks the `Symbol.for('faultline.error')` brand).
+ */
 export function isFaultlineError(e: unknown, code?: ErrorCode): e is FaultlineError {
-  return e instanceof FaultlineError && (code === undefined || e.code === code);
+  return hasBrand(e) && (code === undefined || (e as FaultlineError).code === code);
+}
+
+function hasBrand(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && (x as { [BRAND]?: unknown })[BRAND] === true;
 }
 
 /** The plain JSON form of any thrown value, for events and journal entries. */

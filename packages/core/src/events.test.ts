@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { tempDir, testRuntime } from '../test/helpers.js';
 import { touchFiles } from '../test/pack.js';
-import { EventStream, experiment, type FaultlineEvent, faultRef, parseNdjson } from './index.js';
+import { experiment, type FaultlineEvent, faultRef } from './index.js';
+import { EventStream, parseNdjson } from './internal.js';
 
 describe('events', () => {
   it('a late iterator can start from a seq and gets the rest live, in order', async () => {

@@ -1,6 +1,11 @@
 /**
  * @faultline/core — chaos experiments in code: the model, the runner, the rollback journal and the
  * resilience score. Packs (faults, probes) register themselves by kind; core never imports a pack.
+ *
+ * This entry is what a user calls: the runtime, the builder, define*, journals, hubs, errors, units
+ * and the model, spec, event and result types. What faultline's own packages need besides lives in
+ * `@faultline/core/internal`; contract suites and test helpers in `@faultline/core/testing`.
+ * `test/exports.test.ts` holds the list of names, so this API grows only on purpose.
  */
 
 export {
@@ -9,21 +14,12 @@ export {
   type FaultInput,
   type ProbeLike,
   type StepOptions,
-  toProbeSpec,
 } from './builder.js';
-export {
-  type Comparator,
-  type Comparison,
-  comparatorSchema,
-  compare,
-  NUMBER_CRITERIA,
-  STRING_CRITERIA,
-} from './comparators.js';
-export { ERROR_CODES, type ErrorCode, errorToJSON, FaultlineError, isFaultlineError } from './errors.js';
-export { EventLog } from './event-log.js';
-export { EventStream, parseNdjson } from './event-stream.js';
+export { type Comparator, type Comparison, comparatorSchema, compare } from './comparators.js';
+export { ERROR_CODES, type ErrorCode, FaultlineError, isFaultlineError } from './errors.js';
+export type { EventStream } from './event-stream.js';
 export type { EventDraft, EventOf, EventType, FaultlineEvent, ProbePhase } from './events.js';
-export { Guard, HANDLED_SIGNALS, locatorOf, type SentinelOptions } from './guard.js';
+export type { SentinelOptions } from './guard.js';
 export { folderHub, fromTemplate, type Hub, packHub } from './hub.js';
 export type { ExecuteOptions, InfraInfo, Infrastructure } from './infrastructure.js';
 export {
@@ -34,16 +30,15 @@ export {
 } from './journal/file-journal.js';
 export { MemoryJournal } from './journal/memory-journal.js';
 export { openFileJournal } from './journal/open.js';
-export type { JournalLocator } from './journal.js';
-export {
-  type JournalEntry,
-  type JournalPatch,
-  type JournalState,
-  type RollbackJournal,
-  UNFINISHED_STATES,
+export type {
+  JournalEntry,
+  JournalLocator,
+  JournalPatch,
+  JournalState,
+  RollbackJournal,
 } from './journal.js';
 export type { Json, JsonObject } from './json.js';
-export { makeLogger, silentLogger } from './logger.js';
+export { silentLogger } from './logger.js';
 export {
   type Capability,
   type CheckContext,
@@ -65,45 +60,27 @@ export {
   type RevertContext,
   type TunablesInput,
 } from './model.js';
-export { entryId, OBJECT_PREFIX, objectName } from './names.js';
-export { type Plan, type PlannedFault, type PlannedProbe, planExperiment } from './plan.js';
-export { defaultStateDir, nodePlatform, type Platform, readProcStat, withBootId } from './platform.js';
+export { OBJECT_PREFIX, objectName } from './names.js';
+export type { Plan, PlannedFault, PlannedProbe } from './plan.js';
+export { defaultStateDir } from './platform.js';
 export type { PriorityControl } from './priority.js';
-export {
-  isAlive,
-  type RecoveredEntry,
-  type RecoveredLeftover,
-  type RecoverOptions,
-  type RecoveryReport,
-  recover,
-} from './recover.js';
-export { type FaultRef, faultRef, isJson, parseTunables, type Registered, Registry } from './registry.js';
+export type { RecoveredEntry, RecoveredLeftover, RecoverOptions, RecoveryReport } from './recover.js';
+export { type FaultRef, faultRef, parseTunables, type Registered, Registry } from './registry.js';
 export type { FaultResult, ProbeResult, RevertResult, RunResult, Verdict } from './result.js';
-export { DEFAULT_RETRY, type RetryPolicy, revertEntry } from './revert.js';
-export { type RunHandle, type RunnerDeps, startRun } from './runner.js';
+export type { RetryPolicy } from './revert.js';
+export type { RunHandle } from './runner.js';
 export { createRuntime, type RunSink, type Runtime, type RuntimeOptions } from './runtime.js';
-export { probeSuccess, resilienceScore, verdictOf } from './score.js';
-export type { SentinelHandle, SentinelLauncher } from './sentinel/launcher.js';
-export type { SentinelCommand, SentinelConfig } from './sentinel/protocol.js';
-export {
-  type ExperimentSpec,
-  experimentSpecSchema,
-  type FaultStep,
-  type FaultStepInput,
-  faultStepSchema,
-  PROBE_MODES,
-  type ProbeMode,
-  type ProbeSpec,
-  probeSpecSchema,
-  type ResolvedProbeSpec,
-  type ResolvedSpec,
-  type RunProperties,
-  type RunPropertiesInput,
-  runPropertiesSchema,
-  STEP_ID,
-  stepSchema,
+export type {
+  ExperimentSpec,
+  FaultStep,
+  FaultStepInput,
+  ProbeMode,
+  ProbeSpec,
+  ResolvedProbeSpec,
+  ResolvedSpec,
+  RunProperties,
+  RunPropertiesInput,
 } from './spec.js';
-export { sleep } from './timing.js';
 export {
   type DurationInput,
   durationSchema,

@@ -11,9 +11,9 @@ import {
   fromTemplate,
   isFaultlineError,
   packHub,
-  planExperiment,
   Registry,
 } from './index.js';
+import { planExperiment } from './internal.js';
 
 const codeOf = async (f: () => unknown) => {
   try {

@@ -14,10 +14,9 @@ import {
   FileJournal,
   faultRef,
   type JournalEntry,
-  objectName,
   type StepOptions,
-  silentLogger,
 } from './index.js';
+import { injectContext } from './testing.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -95,18 +94,17 @@ describe('recovery', () => {
     const dir = await tempDir();
     const journal = await FileJournal.open(defaultJournalPath(stateDir));
     const make = async (stepId: string, inject: boolean): Promise<JournalEntry> => {
-      const runId = 'oldboot0run';
-      const name = objectName(runId, stepId, 0);
+      const ctx = injectContext(touchFiles, { dir }, { runId: 'oldboot0run', stepId, stateDir });
       const now = new Date().toISOString();
       const entry: JournalEntry = {
-        id: `${runId}:${stepId}:0`,
-        runId,
+        id: `${ctx.runId}:${stepId}:0`,
+        runId: ctx.runId,
         stepId,
         iteration: 0,
         kind: touchFiles.kind,
         pack: pack.name,
         tunables: { dir, count: 1, injectDelayMs: 0, revertDelayMs: 0 },
-        objectName: name,
+        objectName: ctx.objectName,
         state: 'active',
         bootId: 'boot-before-reboot',
         pid: process.pid,
@@ -115,17 +113,9 @@ describe('recovery', () => {
         updatedAt: now,
       };
       await journal.begin({ ...entry, state: 'injecting' });
-      const ctx = {
-        runId,
-        stepId,
-        iteration: 0,
-        objectName: name,
-        tunables: { dir, count: 1, injectDelayMs: 0, revertDelayMs: 0 },
-        signal: new AbortController().signal,
-        log: silentLogger,
-        stateDir,
-      };
-      const receipt = inject ? await touchFiles.inject(ctx) : { folder: join(dir, name), injectedAt: 0 };
+      const receipt = inject
+        ? await touchFiles.inject(ctx)
+        : { folder: join(dir, ctx.objectName), injectedAt: 0 };
       await journal.update(entry.id, { state: 'active', receipt });
       return entry;
     };

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isFaultlineError, parseTunables, probeSpecSchema, Registry, silentLogger } from '@faultline/core';
+import { isFaultlineError, parseTunables, Registry, silentLogger } from '@faultline/core';
+import { probeSpecSchema } from '@faultline/core/internal';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import pack, { cmd, hostReachable, http, infraResponsive, processAlive, prometheus, tcp } from './index.js';

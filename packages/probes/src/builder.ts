@@ -7,9 +7,9 @@ import {
   type ProbeMode,
   type ProbeSpec,
   parseTunables,
-  probeSpecSchema,
   type RunPropertiesInput,
 } from '@faultline/core';
+import { probeSpecSchema } from '@faultline/core/internal';
 import * as v from 'valibot';
 
 /** Number criteria that take one value. */

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { defineProbe, readProcStat } from '@faultline/core';
+import { defineProbe } from '@faultline/core';
+import { readProcStat } from '@faultline/core/internal';
 import * as v from 'valibot';
 
 /** Tunables of `probe/process-alive` (the fault packs emit exactly these). */

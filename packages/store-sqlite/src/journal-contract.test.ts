@@ -1,7 +1,7 @@
 import { journalContract } from '@faultline/core/testing';
+import { tempDir } from '../test/helpers.js';
 import { sqliteJournal } from './journal.js';
 import { sqliteStore } from './store.js';
-import { tempDir } from './test-support.js';
 
 // the same suite MemoryJournal and FileJournal pass, unchanged
 journalContract(

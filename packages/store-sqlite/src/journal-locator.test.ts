@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RollbackJournal } from '@faultline/core';
-import { locatorOf } from '@faultline/core';
+import { locatorOf } from '@faultline/core/internal';
 import { sampleJournalEntry } from '@faultline/core/testing';
 import { afterAll, expect, it } from 'vitest';
 import { sqliteJournal } from './index.js';

@@ -2,9 +2,9 @@ import { statSync } from 'node:fs';
 import { isFaultlineError } from '@faultline/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { entry, testDir } from '../test/helpers.js';
 import { sqliteJournal } from './journal.js';
 import { sqliteStore } from './store.js';
-import { entry, testDir } from './test-support.js';
 
 describe.concurrent('sqliteJournal', () => {
   it('keeps begun entries and patches across a reopen, pending oldest first', async ({ onTestFinished }) => {

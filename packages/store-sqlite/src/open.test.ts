@@ -4,10 +4,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { isFaultlineError } from '@faultline/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { entry, spec, testDir } from '../test/helpers.js';
 import { sqliteJournal } from './journal.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { sqliteStore } from './store.js';
-import { entry, spec, testDir } from './test-support.js';
 
 const FL_JOURNAL = { code: 'FL_JOURNAL' };
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FaultlineEvent } from '@faultline/core';
 import { describe, expect, it } from 'vitest';
+import { testDir } from '../test/helpers.js';
 import { sqliteStore } from './store.js';
-import { testDir } from './test-support.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const writerScript = fileURLToPath(new URL('./fixtures/writer.ts', import.meta.url));

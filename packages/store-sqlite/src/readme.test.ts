@@ -4,8 +4,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
+import { testDir } from '../test/helpers.js';
 import { SCHEMA_VERSION } from './schema.js';
-import { testDir } from './test-support.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const repo = fileURLToPath(new URL('../../..', import.meta.url));

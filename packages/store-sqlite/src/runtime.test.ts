@@ -12,8 +12,8 @@ import {
 } from '@faultline/core';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import { testDir } from '../test/helpers.js';
 import { sqliteStore } from './store.js';
-import { testDir } from './test-support.js';
 
 // a real, unprivileged fault: a marker file named after the injection, removed by revert
 const marker = defineFault({

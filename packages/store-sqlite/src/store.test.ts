@@ -1,8 +1,8 @@
 import type { FaultlineEvent } from '@faultline/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { entry, result, runEvents, spec, testDir } from '../test/helpers.js';
 import { sqliteStore } from './store.js';
-import { entry, result, runEvents, spec, testDir } from './test-support.js';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,11 +4,9 @@ import { join } from 'node:path';
 import type { InferInput } from 'valibot';
 import { describe, expect, it } from 'vitest';
 import type { Json } from '../json.js';
-import { silentLogger } from '../logger.js';
 import type { FaultDefinition, RevertContext } from '../model.js';
-import { objectName } from '../names.js';
-import { parseTunables } from '../registry.js';
 import { revertInFreshProcess } from './fresh-process.js';
+import { injectContext } from './inject-context.js';
 
 /** What a pack's test gives {@link faultContract}. */
 export interface FaultContractOptions<D extends FaultDefinition<any, any>> {
@@ -27,20 +25,14 @@ export interface FaultContractOptions<D extends FaultDefinition<any, any>> {
   timeoutMs?: number;
 }
 
-let counter = 0;
-function ids(kind: string): { runId: string; stepId: string; iteration: number; objectName: string } {
-  const runId =
-    `c${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`.slice(
-      0,
-      16,
-    );
-  const stepId = `k${
+/** The contract's step id names the kind (`k<kind>`), so a pack's leftovers scan can tell its objects. */
+function contractStepId(kind: string): string {
+  return `k${
     kind
       .split('/')[1]
       ?.replace(/[^a-z0-9]/g, '')
       .slice(0, 12) ?? 'x'
   }`;
-  return { runId, stepId, iteration: 0, objectName: objectName(runId, stepId, 0) };
 }
 
 /**
@@ -65,13 +57,7 @@ export function faultContract<D extends FaultDefinition<any, any>>(
     ): Promise<void> {
       const target = await opts.setup();
       const stateDir = await mkdtemp(join(tmpdir(), 'faultline-contract-'));
-      const ctx = {
-        ...ids(fault.kind),
-        tunables: parseTunables(fault, target.tunables),
-        signal: new AbortController().signal,
-        log: silentLogger,
-        stateDir,
-      };
+      const ctx = injectContext(fault, target.tunables, { stepId: contractStepId(fault.kind), stateDir });
       try {
         await body(ctx);
       } finally {

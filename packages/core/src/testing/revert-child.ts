@@ -1,8 +1,8 @@
 // A fresh process that reverts one injection from its journal facts alone: the contract's proof that
 // a sentinel, a supervisor or a host after reboot can undo what a dead process injected.
-import { silentLogger } from '../logger.js';
 import type { FaultDefinition, Pack } from '../model.js';
 import type { FreshRevertRequest } from './fresh-process.js';
+import { revertContext } from './inject-context.js';
 
 async function main(): Promise<void> {
   let input = '';
@@ -12,16 +12,7 @@ async function main(): Promise<void> {
   const pack = mod.pack ?? mod.default;
   const fault = pack?.faults?.find((f) => f.kind === req.kind) as FaultDefinition<any, any> | undefined;
   if (!fault) throw new Error(`pack '${req.pack}' has no fault '${req.kind}'`);
-  const ctx = {
-    runId: req.runId,
-    stepId: req.stepId,
-    iteration: req.iteration,
-    objectName: req.objectName,
-    tunables: req.tunables,
-    stateDir: req.stateDir,
-    signal: new AbortController().signal,
-    log: silentLogger,
-  };
+  const ctx = revertContext(req);
   await fault.revert(req.receipt, ctx);
   const present = req.checkPresent && fault.present ? await fault.present(req.receipt, ctx) : undefined;
   process.stdout.write(`${JSON.stringify(present === undefined ? { ok: true } : { ok: true, present })}\n`);

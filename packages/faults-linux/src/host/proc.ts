@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { FaultlineError, readProcStat } from '@faultline/core';
+import { FaultlineError } from '@faultline/core';
+import { readProcStat } from '@faultline/core/internal';
 
 /** A process as a receipt names it: pid and start time (/proc/PID/stat field 22), so a recycled pid is never signalled. */
 export type ProcessRef = {

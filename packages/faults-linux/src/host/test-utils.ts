@@ -2,15 +2,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  createRuntime,
-  definePack,
-  defineProbe,
-  MemoryJournal,
-  objectName,
-  type Runtime,
-  silentLogger,
-} from '@faultline/core';
+import { createRuntime, definePack, defineProbe, MemoryJournal, type Runtime } from '@faultline/core';
+import { revertContext } from '@faultline/core/testing';
 import * as v from 'valibot';
 import pack, { scanLeftovers } from '../index.js';
 import type { Leftover } from '../leftovers.js';
@@ -48,18 +41,10 @@ const issued = new Set<string>();
 export function testCtx<T>(stepId: string, tunables: T, stateDir = '/tmp/flc-state') {
   // objectName keeps 8 chars of the run id: the unique part must come first
   const runId = `flc${(n++ % 36).toString(36)}${Math.random().toString(36).slice(2, 6)}${Date.now().toString(36)}`;
-  const name = objectName(runId, stepId, 0);
-  issued.add(name);
-  return {
-    runId,
-    stepId,
-    iteration: 0,
-    objectName: name,
-    tunables,
-    signal: new AbortController().signal,
-    log: silentLogger,
-    stateDir,
-  };
+  // the caller parsed the tunables: the context from the injection's facts (the shape inject gets too)
+  const ctx = revertContext({ runId, stepId, tunables, stateDir });
+  issued.add(ctx.objectName);
+  return ctx;
 }
 
 /** Leftovers whose name ends with one of the suffixes or equals one of the names. */

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FaultlineError, readProcStat } from '@faultline/core';
+import { FaultlineError } from '@faultline/core';
+import { readProcStat } from '@faultline/core/internal';
 import { type NsOptions, nsRun } from './netns.js';
 
 /** The resolver's rules (see resolver-server.mjs). */

@@ -291,16 +291,8 @@ export function pairSetup<T>(prefix: string, tunables: (pair: NetnsPair) => T | 
 let ctxCounter = 0;
 /** Injection ids and context for calling a fault directly in a test. */
 export async function faultCtx<T>(tunables: T, step = 'test'): Promise<InjectContext<T>> {
-  const { objectName, silentLogger } = await import('@faultline/core');
+  const { revertContext } = await import('@faultline/core/testing');
   const runId = `t${process.pid.toString(36)}${(ctxCounter++).toString(36)}${randomBytes(2).toString('hex')}`;
-  return {
-    runId,
-    stepId: step,
-    iteration: 0,
-    objectName: objectName(runId, step),
-    tunables,
-    signal: new AbortController().signal,
-    log: silentLogger,
-    stateDir: '/tmp',
-  };
+  // the caller parsed the tunables: the context from the injection's facts (the shape inject gets too)
+  return revertContext({ runId, stepId: step, tunables, stateDir: '/tmp' });
 }

@@ -1,8 +1,16 @@
-// Fixtures shared by this package's tests (not exported from the package).
+// Fixtures shared by this package's tests (not exported from the package, never shipped).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventDraft, ExperimentSpec, FaultlineEvent, JournalEntry, RunResult } from '@faultline/core';
+import {
+  type EventDraft,
+  type ExperimentSpec,
+  type FaultlineEvent,
+  type JournalEntry,
+  objectName,
+  type RunResult,
+} from '@faultline/core';
+import { entryId } from '@faultline/core/internal';
 
 /** A temp dir named with this package's prefix; `cleanup` removes it. */
 export function tempDir(): { dir: string; file: (name?: string) => string; cleanup: () => void } {
@@ -25,14 +33,14 @@ export function testDir(onTestFinished: (fn: () => void) => void): ReturnType<ty
 export function entry(runId: string, stepId: string, iteration = 0, at = new Date()): JournalEntry {
   const ts = at.toISOString();
   return {
-    id: `${runId}:${stepId}:${iteration}`,
+    id: entryId(runId, stepId, iteration),
     runId,
     stepId,
     iteration,
     kind: 'linux/network-loss',
     pack: '@faultline/faults-linux',
     tunables: { percent: 30 },
-    objectName: `faultline_${runId.slice(0, 8)}_${stepId}`,
+    objectName: objectName(runId, stepId, iteration),
     state: 'injecting',
     bootId: 'boot-1',
     pid: process.pid,
