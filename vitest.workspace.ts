@@ -8,4 +8,6 @@ export default [
   { extends: true, test: { name: 'probes', root: './packages/probes' } },
   { extends: true, test: { name: 'store-sqlite', root: './packages/store-sqlite' } },
   { extends: true, test: { name: 'examples', root: './examples' } },
+  // builds, packs and installs the packages into a temp project, then runs them with plain node
+  { extends: true, test: { name: 'packaging', root: './test' } },
 ] satisfies TestProjectConfiguration[];

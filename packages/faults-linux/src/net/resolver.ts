@@ -24,15 +24,16 @@ export interface ResolverProcess {
 
 const SCRIPT = 'resolver-server.mjs';
 
-/** The server script: beside this module in src, or in the shipped src when running from dist. */
+/**
+ * The server script, beside this module: src/net/ when run from source, dist/ when built (tsup
+ * copies it there, next to the bundle that holds this code).
+ */
 export function resolverScript(): string {
-  for (const rel of [`./${SCRIPT}`, `../src/net/${SCRIPT}`, `./net/${SCRIPT}`]) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
+  const p = fileURLToPath(new URL(`./${SCRIPT}`, import.meta.url));
+  if (existsSync(p)) return p;
   throw new FaultlineError(
     'FL_CAPABILITY',
-    `the DNS resolver script ${SCRIPT} is missing from the installed @faultline/faults-linux`,
+    `the DNS resolver script ${SCRIPT} is missing from the installed @faultline/faults-linux (looked for ${p}): reinstall the package`,
   );
 }
 
