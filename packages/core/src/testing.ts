@@ -9,3 +9,5 @@ export {
   revertInFreshProcess,
 } from './testing/fresh-process.js';
 export { type JournalUnderTest, journalContract, sampleJournalEntry } from './testing/journal-contract.js';
+export { type PackContractOptions, packContract, planHealthCheck } from './testing/pack-contract.js';
+export { runProbe } from './testing/run-probe.js';
