@@ -1,48 +1,23 @@
-import {
-  defineFault,
-  FaultlineError,
-  parsePercent,
-  parseSize,
-  percentSchema,
-  sizeSchema,
-} from '@faultline/core';
+import { defineFault, FaultlineError, parsePercent, parseSize } from '@faultline/core';
 import * as v from 'valibot';
 import {
-  blockSizeInRange,
   checkFloor,
-  exactlyOneSize,
   type FillReceipt,
+  fillEntries,
   fillFile,
-  fillManual,
   fillPath,
-  fillPresent,
-  fillTargets,
+  fillUndo,
   fsUsage,
-  removeFill,
+  withFillChecks,
 } from './host/fill.js';
-import { pathAllowedCheck, pathCapability, pathTunables, resolveAllowedDir } from './host/paths.js';
+import { pathCapability, resolveAllowedDir } from './host/paths.js';
 
-const tunables = v.pipe(
-  v.strictObject({
-    /** A directory on the filesystem to fill (under /tmp, /var/tmp or allowedRoots). */
-    ...pathTunables,
-    /** Fill until the filesystem is this full (used / size, as `df` shows it). */
-    percent: v.optional(percentSchema()),
-    /** Or write exactly this much. */
-    size: v.optional(sizeSchema()),
-    /** Each write() call writes this much real data. */
-    blockSize: v.optional(sizeSchema(), '4MiB'),
-    /** Refuse to leave less than this free. */
-    safetyFloor: v.optional(sizeSchema(), '1GiB'),
-  }),
-  pathAllowedCheck(),
-  exactlyOneSize(),
-  blockSizeInRange(),
-);
+const tunables = withFillChecks(v.strictObject(fillEntries));
 
 /**
  * `linux/fs-fill`: brings a filesystem to a usage level by writing real data (through the page cache
  * and writeback, like an application that logs too much) — unlike disk-fill, which reserves blocks.
+ * `percent` is the usage to reach (used / size, as `df` shows it).
  */
 export const fsFill = defineFault<typeof tunables, FillReceipt>({
   kind: 'linux/fs-fill',
@@ -72,15 +47,5 @@ export const fsFill = defineFault<typeof tunables, FillReceipt>({
     ctx.log.info(`wrote ${bytes} bytes to ${dir}`);
     return receipt;
   },
-  async revert(receipt, ctx) {
-    removeFill(fillTargets(receipt, ctx));
-  },
-  present: async (receipt, ctx) => fillPresent(fillTargets(receipt, ctx)),
-  manual: (receipt, ctx) => fillManual(fillTargets(receipt, ctx), ctx.objectName),
-  healthCheck: () => ({
-    name: 'infra-responsive',
-    kind: 'probe/infra-responsive',
-    tunables: {},
-    mode: 'Edge',
-  }),
+  ...fillUndo,
 });

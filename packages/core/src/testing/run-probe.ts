@@ -1,5 +1,5 @@
-import type { ProbeDefinition, ProbeOutcome } from '../model.js';
 import { silentLogger } from '../logger.js';
+import type { ProbeDefinition, ProbeOutcome } from '../model.js';
 import { parseTunables } from '../registry.js';
 
 /**

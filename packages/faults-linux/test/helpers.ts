@@ -12,8 +12,8 @@ import {
   silentLogger,
 } from '@faultline/core';
 import * as v from 'valibot';
-import pack, { scanLeftovers } from '../index.js';
-import type { Leftover } from '../leftovers.js';
+import pack, { scanLeftovers } from '../src/index.js';
+import type { Leftover } from '../src/leftovers.js';
 
 /** A child `sleep` the test owns; `stop()` kills and reaps it. */
 export function spawnSleeper(

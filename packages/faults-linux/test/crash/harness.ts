@@ -6,10 +6,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultJournalPath, objectName, openFileJournal, readProcStat } from '@faultline/core';
-import { run } from '../exec.js';
-import { cgroupRoots } from '../host/cgroup.js';
-import { scanLeftovers } from '../index.js';
-import type { NetnsPair } from '../testing/netns.js';
+import { run } from '../../src/exec.js';
+import { cgroupRoots } from '../../src/host/cgroup.js';
+import { scanLeftovers } from '../../src/index.js';
+import type { NetnsPair } from '../../src/testing/netns.js';
 
 /** What the host child is told (argv[2], JSON). */
 export interface HostChildArgs {

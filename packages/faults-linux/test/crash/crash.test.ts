@@ -9,8 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRuntime, experiment, parseTunables } from '@faultline/core';
 import probesPack from '@faultline/probes';
 import { describe, expect, it } from 'vitest';
-import linuxPack, { linux, networkLoss, processPause } from '../index.js';
-import { faultCtx, makeNetnsPair, type NetnsPair } from '../testing/netns.js';
+import linuxPack, { linux } from '../../src/index.js';
+import { networkLoss } from '../../src/network-loss.js';
+import { processPause } from '../../src/process-pause.js';
+import { faultCtx, makeNetnsPair, type NetnsPair } from '../../src/testing/netns.js';
 import {
   type HostChild,
   type HostChildArgs,
