@@ -1,16 +1,7 @@
-import { defineFault, parsePercent, parseSize } from '@faultline/core';
+import { defineFault } from '@faultline/core';
 import * as v from 'valibot';
-import {
-  checkFloor,
-  type FillReceipt,
-  fillEntries,
-  fillFile,
-  fillPath,
-  fillUndo,
-  fsUsage,
-  withFillChecks,
-} from './host/fill.js';
-import { pathCapability, resolveAllowedDir } from './host/paths.js';
+import { type FillReceipt, fillEntries, fillUndo, injectFill, withFillChecks } from './host/fill.js';
+import { pathCapability } from './host/paths.js';
 
 const tunables = withFillChecks(
   v.strictObject({
@@ -29,20 +20,10 @@ export const diskFill = defineFault<typeof tunables, FillReceipt>({
   summary: 'Takes disk space: one file of the asked size, never below a safety floor of free space',
   tunables,
   check: (ctx) => pathCapability(ctx.tunables),
-  async inject(ctx) {
-    const t = ctx.tunables;
-    const dir = resolveAllowedDir(t.path, t.allowedRoots);
-    const usage = await fsUsage(dir);
-    const bytes =
-      t.size !== undefined ? parseSize(t.size) : Math.round((parsePercent(t.percent!) / 100) * usage.total);
-    await checkFloor('linux/disk-fill', dir, bytes, parseSize(t.safetyFloor));
-    const receipt = await fillFile(fillPath(dir, ctx.objectName), bytes, {
-      blockSize: parseSize(t.blockSize),
-      method: t.method,
-      signal: ctx.signal,
-    });
-    ctx.log.info(`filled ${bytes} bytes in ${dir}`, { method: receipt.method });
-    return receipt;
-  },
+  inject: (ctx) =>
+    injectFill('linux/disk-fill', ctx, {
+      method: ctx.tunables.method,
+      percentBytes: (percent, usage) => Math.round((percent / 100) * usage.total),
+    }),
   ...fillUndo,
 });

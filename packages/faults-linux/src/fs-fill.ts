@@ -1,16 +1,7 @@
-import { defineFault, FaultlineError, parsePercent, parseSize } from '@faultline/core';
+import { defineFault, FaultlineError } from '@faultline/core';
 import * as v from 'valibot';
-import {
-  checkFloor,
-  type FillReceipt,
-  fillEntries,
-  fillFile,
-  fillPath,
-  fillUndo,
-  fsUsage,
-  withFillChecks,
-} from './host/fill.js';
-import { pathCapability, resolveAllowedDir } from './host/paths.js';
+import { type FillReceipt, fillEntries, fillUndo, injectFill, withFillChecks } from './host/fill.js';
+import { pathCapability } from './host/paths.js';
 
 const tunables = withFillChecks(v.strictObject(fillEntries));
 
@@ -24,28 +15,17 @@ export const fsFill = defineFault<typeof tunables, FillReceipt>({
   summary: 'Fills a filesystem up to a usage percent by writing real data, never below a safety floor',
   tunables,
   check: (ctx) => pathCapability(ctx.tunables),
-  async inject(ctx) {
-    const t = ctx.tunables;
-    const dir = resolveAllowedDir(t.path, t.allowedRoots);
-    const usage = await fsUsage(dir);
-    const bytes =
-      t.size !== undefined
-        ? parseSize(t.size)
-        : Math.round((parsePercent(t.percent!) / 100) * usage.total - usage.used);
-    if (bytes <= 0) {
-      throw new FaultlineError(
-        'FL_CAPABILITY',
-        `linux/fs-fill: ${dir} is already ${((100 * usage.used) / usage.total).toFixed(1)} % full, above the asked ${t.percent} %`,
-      );
-    }
-    await checkFloor('linux/fs-fill', dir, bytes, parseSize(t.safetyFloor));
-    const receipt = await fillFile(fillPath(dir, ctx.objectName), bytes, {
-      blockSize: parseSize(t.blockSize),
+  inject: (ctx) =>
+    injectFill('linux/fs-fill', ctx, {
       method: 'write',
-      signal: ctx.signal,
-    });
-    ctx.log.info(`wrote ${bytes} bytes to ${dir}`);
-    return receipt;
-  },
+      percentBytes(percent, usage, dir) {
+        const bytes = Math.round((percent / 100) * usage.total - usage.used);
+        if (bytes > 0) return bytes;
+        throw new FaultlineError(
+          'FL_CAPABILITY',
+          `linux/fs-fill: ${dir} is already ${((100 * usage.used) / usage.total).toFixed(1)} % full, above the asked ${percent} %`,
+        );
+      },
+    }),
   ...fillUndo,
 });

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRuntime, experiment, MemoryJournal, Registry, type TunablesInput } from '@faultline/core';
+import { experiment, Registry, type TunablesInput } from '@faultline/core';
 import { packContract } from '@faultline/core/testing';
 import { describe, expect, it } from 'vitest';
-import { quietRuntime, spawnSleeper } from '../test/helpers.js';
+import { quietRuntime, quietRuntimeOf, spawnSleeper } from '../test/helpers.js';
 import { refOf, stateOf } from './host/proc.js';
 import pack, { doctor, faults, formatDoctor, linux, scanLeftovers } from './index.js';
 import { withNetnsPair } from './testing/netns.js';
@@ -152,15 +152,7 @@ describe('the pack in a real run', () => {
     // what a user does first: `packs: [linuxPack]` and nothing else (issue #11: this was FL_UNKNOWN_KIND)
     await withNetnsPair('flh', async (pair) => {
       const stateDir = await mkdtemp('/tmp/flc-rt-');
-      const runtime = await createRuntime({
-        packs: [pack],
-        stateDir,
-        journal: new MemoryJournal(),
-        recover: false,
-        sentinel: false,
-        signals: false,
-        eventLog: false,
-      });
+      const runtime = await quietRuntimeOf([pack], stateDir);
       const s = spawnSleeper();
       try {
         const spec = experiment('flc the pack alone')

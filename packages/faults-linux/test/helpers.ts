@@ -8,6 +8,7 @@ import {
   defineProbe,
   MemoryJournal,
   objectName,
+  type Pack,
   type Runtime,
   silentLogger,
 } from '@faultline/core';
@@ -89,10 +90,23 @@ export async function leftoversOfThisFile(contractSuffix: string): Promise<Lefto
   return (await scanLeftovers()).filter((l) => issued.has(l.name) || l.name.endsWith(contractSuffix));
 }
 
+/** A runtime over these packs with an in-memory journal, and no recovery, sentinel, signal handlers or run logs. */
+export function quietRuntimeOf(packs: Pack[], stateDir: string): Promise<Runtime> {
+  return createRuntime({
+    packs,
+    stateDir,
+    journal: new MemoryJournal(),
+    recover: false,
+    sentinel: false,
+    signals: false,
+    eventLog: false,
+  });
+}
+
 /**
- * A runtime for tests about the faults: this pack plus a probe that always passes (the probes pack
- * has its own tests), an in-memory journal, and no recovery, sentinel, signal handlers or run logs.
- * `probes` is what a step names to use that probe.
+ * A runtime for tests about the faults: this pack plus a probe that always passes (the health
+ * probes have their own tests), quiet as {@link quietRuntimeOf}. `probes` is what a step names to
+ * use that probe.
  */
 export async function quietRuntime(
   stateDir: string,
@@ -108,14 +122,6 @@ export async function quietRuntime(
       }),
     ],
   });
-  const runtime = await createRuntime({
-    packs: [pack, ok],
-    stateDir,
-    journal: new MemoryJournal(),
-    recover: false,
-    sentinel: false,
-    signals: false,
-    eventLog: false,
-  });
+  const runtime = await quietRuntimeOf([pack, ok], stateDir);
   return { runtime, probes: [{ name: 'ok', kind: 'probe/flc-ok' }] };
 }

@@ -4,7 +4,9 @@ import { open, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   FaultlineError,
+  type InjectContext,
   OBJECT_PREFIX,
+  parsePercent,
   parseSize,
   percentSchema,
   type RevertContext,
@@ -182,6 +184,35 @@ type FillTunables = EntriesOutput<typeof fillEntries>;
 export function withFillChecks<S extends v.GenericSchema<unknown, FillTunables>>(object: S) {
   type T = v.InferOutput<S>;
   return v.pipe(object, pathAllowedCheck<T>(), exactlyOneSize<T>(), blockSizeInRange<T>());
+}
+
+/** What a fill fault makes of its `percent` (0-100), given the filesystem it writes to. */
+export type PercentBytes = (percent: number, usage: { total: number; used: number }, dir: string) => number;
+
+/**
+ * The inject both fill faults share: one file named after the injection, under the path resolved
+ * inside the allowed roots, of `size` bytes or of what the fault makes of its `percent` — refused,
+ * before a byte is written, when it would leave less free than the safety floor.
+ */
+export async function injectFill(
+  kind: string,
+  ctx: InjectContext<FillTunables>,
+  opts: { method: 'fallocate' | 'write'; percentBytes: PercentBytes },
+): Promise<FillReceipt> {
+  const t = ctx.tunables;
+  const dir = resolveAllowedDir(t.path, t.allowedRoots);
+  const bytes =
+    t.size !== undefined
+      ? parseSize(t.size)
+      : opts.percentBytes(parsePercent(t.percent!), await fsUsage(dir), dir);
+  await checkFloor(kind, dir, bytes, parseSize(t.safetyFloor));
+  const receipt = await fillFile(fillPath(dir, ctx.objectName), bytes, {
+    blockSize: parseSize(t.blockSize),
+    method: opts.method,
+    signal: ctx.signal,
+  });
+  ctx.log.info(`filled ${bytes} bytes in ${dir}`, { method: receipt.method });
+  return receipt;
 }
 
 /**
