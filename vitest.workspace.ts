@@ -10,4 +10,6 @@ export default [
   { extends: true, test: { name: 'examples', root: './examples' } },
   // the benches' own instruments (bench/lib): their figures are only as good as these
   { extends: true, test: { name: 'bench', root: './bench' } },
+  // checks across the packages (every fault of every pack goes through faultContract)
+  { extends: true, test: { name: 'repo', root: './test' } },
 ] satisfies TestProjectConfiguration[];
