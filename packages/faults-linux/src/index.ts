@@ -17,7 +17,7 @@ export { faults } from './faults.js';
 export { hostReachable, hostReachableProbe } from './health/host-reachable.js';
 export { infraResponsive, infraResponsiveProbe } from './health/infra-responsive.js';
 export { processAlive, processAliveProbe } from './health/process-alive.js';
-export { type LinuxHelpers, linux } from './helpers.js';
+export { type LinuxHelpers, linux } from './linux.js';
 export type { FillReceipt } from './host/fill.js';
 export type { StressReceipt } from './host/stress.js';
 export type { HostScanOptions, Leftover } from './leftovers.js';

@@ -93,8 +93,8 @@ export const hostReachableProbe = defineProbe({
 /** A `probe/host-reachable` spec (Edge mode): the network faults' health check, or a probe of your own. */
 export function hostReachable(t: v.InferInput<typeof hostReachableTunables>): ProbeSpec {
   const at = `${t.host ?? ''}${t.port === undefined ? '' : `:${t.port}`}`;
-  const name = `host-reachable ${at}${t.namespace ? ` in ${t.namespace}` : ''}`;
-  return healthProbeSpec(hostReachableProbe, name.replace('  ', ' ').trim(), t);
+  const name = ['host-reachable', at, t.namespace && `in ${t.namespace}`].filter(Boolean).join(' ');
+  return healthProbeSpec(hostReachableProbe, name, t);
 }
 
 const opts = (namespace: string | undefined, signal: AbortSignal) =>
