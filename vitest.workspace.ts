@@ -8,6 +8,9 @@ export default [
   { extends: true, test: { name: 'probes', root: './packages/probes' } },
   { extends: true, test: { name: 'store-sqlite', root: './packages/store-sqlite' } },
   { extends: true, test: { name: 'examples', root: './examples' } },
-  // builds, packs and installs the packages into a temp project, then runs them with plain node
-  { extends: true, test: { name: 'packaging', root: './test' } },
+  // the benches' own instruments (bench/lib): their figures are only as good as these
+  { extends: true, test: { name: 'bench', root: './bench' } },
+  // checks across the packages: the tarballs installed like a user would (packaging.test.ts), every
+  // fault of every pack through faultContract, nothing in src importing test/
+  { extends: true, test: { name: 'repo', root: './test' } },
 ] satisfies TestProjectConfiguration[];
