@@ -9,5 +9,7 @@ export default [
   { extends: true, test: { name: 'store-sqlite', root: './packages/store-sqlite' } },
   { extends: true, test: { name: 'examples', root: './examples' } },
   // builds, packs and installs the packages into a temp project, then runs them with plain node
-  { extends: true, test: { name: 'packaging', root: './test' } },
+  { extends: true, test: { name: 'packaging', root: './test', exclude: ['support/**'] } },
+  // test support shared by several packages' tests (a real systemd in a container), tested on its own
+  { extends: true, test: { name: 'support', root: './test/support' } },
 ] satisfies TestProjectConfiguration[];
