@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, within } from '../../packages/core/test/host.js';
+import { alive, until } from './poll.js';
 import {
   bootContainer,
   ensureImage,
@@ -219,23 +219,19 @@ describe.skipIf(!support.available)('containers of a test process that ends with
 
   it('are ended by the exit hook when the process exits normally', { timeout: 60_000 }, async () => {
     const o = await orphan('exit');
-    await within(10_000, 'the container ends', () => !alive(o.pid1));
+    await until('the container ends', () => !alive(o.pid1), 10_000);
     expect(existsSync(stateDir(o.name))).toBe(false);
   });
 
   it('are swept at the next boot when the process was SIGKILLed', { timeout: 60_000 }, async () => {
     const o = await orphan('hang');
     o.child.kill('SIGKILL');
-    await within(
-      5_000,
-      'the fixture is gone',
-      () => o.child.exitCode !== null || o.child.signalCode !== null,
-    );
+    await until('the fixture is gone', () => o.child.exitCode !== null || o.child.signalCode !== null, 5_000);
     // nothing ended it: the container outlives its owner until a sweep
     await new Promise((r) => setTimeout(r, 300));
     expect(alive(o.pid1)).toBe(true);
     sweepStale(() => {});
-    await within(10_000, 'the container ends', () => !alive(o.pid1) && !processesOf(stateDir(o.name)).length);
+    await until('the container ends', () => !alive(o.pid1) && !processesOf(stateDir(o.name)).length, 10_000);
     expect(existsSync(stateDir(o.name))).toBe(false);
   });
 });
