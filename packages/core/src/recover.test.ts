@@ -76,14 +76,19 @@ describe('recovery', () => {
     await rt.close();
   });
 
-  it('a fresh process with no pack registered imports the pack the entry names', async () => {
+  it('a fresh process with no pack registered imports the pack an entry names only when told to trust it', async () => {
     const stateDir = await tempDir();
     const dir = await tempDir();
     const { child, injected, exited } = startChild(stateDir, dir);
     await injected;
     child.kill('SIGKILL');
     await exited;
-    const rt = await createRuntime({ stateDir }); // no packs: recovery must import it by name
+    const untrusting = await createRuntime({ stateDir }); // no packs, no trust: reported, not imported
+    expect(untrusting.recovery?.counts).toMatchObject({ reverted: 0, unloadable: 1 });
+    expect(untrusting.recovery?.entries[0]?.reason).toMatch(/neither registered nor trusts.*trustPacks/);
+    expect((await readdir(dir)).length).toBe(1);
+    await untrusting.close();
+    const rt = await createRuntime({ stateDir, trustPacks: [pack.name] }); // imported by that name
     expect(rt.recovery?.counts.reverted).toBe(1);
     expect(await readdir(dir)).toEqual([]);
     await rt.close();
