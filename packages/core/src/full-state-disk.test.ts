@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test/helpers.js';
 import { startHost, within } from '../test/host.js';
 import { pack, touchFiles } from '../test/pack.js';
-import { canMount, mountSmallTmpfs } from '../test/tmpfs.js';
 import { createRuntime, defaultJournalPath, experiment, FileJournal, faultRef } from './index.js';
+import { canMount, mountSmallTmpfs } from './testing/tmpfs.js';
 
 const quiet = { sentinel: false, signals: false, eventLog: false } as const;
 

@@ -4,10 +4,10 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FailingJournal, type FailPlan, failingJournal } from '../test/failing-journal.js';
 import { tempDir, testRuntime } from '../test/helpers.js';
 import { fixed, flakyRevert, touchFiles } from '../test/pack.js';
 import { type ExperimentSpec, experiment, type FaultlineEvent, faultRef, MemoryJournal } from './index.js';
+import { type FailingJournal, type FailPlan, failingJournal } from './testing/failing-journal.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (e: unknown) => unhandled.push(e);

@@ -1,9 +1,9 @@
 // The journal on a full disk, for real: a small tmpfs the test mounts and fills (root only).
 import { appendFileSync, existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { canMount, mountSmallTmpfs } from '../../test/tmpfs.js';
 import { isFaultlineError } from '../errors.js';
 import { sampleJournalEntry } from '../testing/journal-contract.js';
+import { canMount, mountSmallTmpfs } from '../testing/tmpfs.js';
 import { defaultJournalPath, FileJournal, type FileJournalOptions } from './file-journal.js';
 
 // the default reserve (reserve.ts), spelled out so this file also runs against a journal without one

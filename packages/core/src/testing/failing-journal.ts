@@ -1,6 +1,7 @@
-// A journal that fails on purpose: what the "promise" tests (and the rollback-matrix bench's
-// "journal write failure" column) wrap around a real journal to make its Nth write fail.
-import { FaultlineError, type JournalEntry, type JournalPatch, type RollbackJournal } from '../src/index.js';
+// A journal that fails on purpose: wrapped around a real journal, it makes chosen writes fail as a
+// full or dying disk would (the "promise" tests fail each write of a run in turn with it).
+import { FaultlineError } from '../errors.js';
+import type { JournalEntry, JournalPatch, RollbackJournal } from '../journal.js';
 
 /** One write the wrapper saw: its number (1-based, begins and updates together), the method and the entry id. */
 export interface JournalCall {

@@ -1,6 +1,5 @@
 // A small tmpfs a test mounts for itself, to make ENOSPC happen for real where faultline keeps its
-// state, and fill it the way any program on the host could. Root only (mount(8)); the rollback-matrix
-// bench's "disk full" column uses it too.
+// state, and fill it the way any program on the host could. Root only (mount(8)).
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
