@@ -12,8 +12,8 @@ export const DEFAULT_MAX_TARGETS = 1;
  * leave the chaos in place with nobody to remove it.
  */
 const OWN_PROCESSES: ReadonlyArray<[RegExp, string]> = [
-  [/\/sentinel-main\.[cm]?[jt]s(\s|$)/, "faultline's sentinel"],
-  [/\/resolver-server\.mjs(\s|$)/, "a faultline DNS fault's resolver"],
+  [/(^|[\s/])sentinel-main\.[cm]?[jt]s(\s|$)/, "faultline's sentinel"],
+  [/(^|[\s/])resolver-server\.mjs(\s|$)/, "a faultline DNS fault's resolver"],
   [/(^|[\s/])faultline-agent(\s|$)/, 'a faultline agent'],
 ];
 
