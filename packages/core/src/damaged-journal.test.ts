@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
-import { tempDir } from '../test/helpers.js';
+import { tempDir, touchFilesEntry } from '../test/helpers.js';
 import { pack, touchFiles } from '../test/pack.js';
 import { createRuntime, defaultJournalPath, FileJournal, type JournalEntry } from './index.js';
 import { nodePlatform } from './platform.js';
@@ -12,23 +12,11 @@ import { injectContext } from './testing.js';
 /** A real injection whose process is gone, journaled as a run would: begin, then the receipt. */
 async function deadInjection(stateDir: string, dir: string, stepId: string): Promise<JournalEntry> {
   const ctx = injectContext(touchFiles, { dir }, { runId: `dmg${stepId}run0`, stepId, stateDir });
-  const now = new Date().toISOString();
-  const entry: JournalEntry = {
-    id: `${ctx.runId}:${stepId}:0`,
-    runId: ctx.runId,
-    stepId,
-    iteration: 0,
-    kind: touchFiles.kind,
-    pack: pack.name,
-    tunables: { dir, count: 1, injectDelayMs: 0, revertDelayMs: 0 },
-    objectName: ctx.objectName,
-    state: 'injecting',
+  // this boot, a process that is gone: recovery reverts it without asking present()
+  const entry = touchFilesEntry(ctx, dir, {
     bootId: nodePlatform.bootId(),
-    pid: process.pid,
     pidStart: 'a-process-that-is-gone',
-    createdAt: now,
-    updatedAt: now,
-  };
+  });
   const journal = await FileJournal.open(defaultJournalPath(stateDir));
   await journal.begin(entry);
   await journal.update(entry.id, { state: 'active', receipt: await touchFiles.inject(ctx) });

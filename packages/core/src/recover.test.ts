@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../test/helpers.js';
+import { tempDir, touchFilesEntry } from '../test/helpers.js';
 import { pack, touchFiles } from '../test/pack.js';
 import {
   createRuntime,
@@ -100,23 +100,7 @@ describe('recovery', () => {
     const journal = await FileJournal.open(defaultJournalPath(stateDir));
     const make = async (stepId: string, inject: boolean): Promise<JournalEntry> => {
       const ctx = injectContext(touchFiles, { dir }, { runId: 'oldboot0run', stepId, stateDir });
-      const now = new Date().toISOString();
-      const entry: JournalEntry = {
-        id: `${ctx.runId}:${stepId}:0`,
-        runId: ctx.runId,
-        stepId,
-        iteration: 0,
-        kind: touchFiles.kind,
-        pack: pack.name,
-        tunables: { dir, count: 1, injectDelayMs: 0, revertDelayMs: 0 },
-        objectName: ctx.objectName,
-        state: 'active',
-        bootId: 'boot-before-reboot',
-        pid: process.pid,
-        pidStart: 'dead',
-        createdAt: now,
-        updatedAt: now,
-      };
+      const entry = touchFilesEntry(ctx, dir, { state: 'active' });
       await journal.begin({ ...entry, state: 'injecting' });
       const receipt = inject
         ? await touchFiles.inject(ctx)

@@ -254,7 +254,10 @@ export class FileJournal implements RollbackJournal {
       );
       if (!this.#reserve.fill(true))
         this.#warn(
-          `could not make the journal's reserve ${this.#reserve.path} (${this.#reserve.bytes} bytes; the filesystem needs twice that free): on a full disk, revert progress is written only while there is room`,
+          `could not make the journal's reserve ${this.#reserve.path} (${this.#reserve.bytes} bytes): ` +
+            (this.#reserve.broken ??
+              'the filesystem needs twice that free; nothing new is injected until it has') +
+            '. On a full disk, revert progress is written only while there is room',
         );
     }).catch((e: unknown) => {
       this.#ready = undefined; // the next call tries again (a full disk may have been cleaned up)

@@ -1,4 +1,5 @@
 // The journal on a full disk, for real: a small tmpfs the test mounts and fills (root only).
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { isFaultlineError } from '../errors.js';
@@ -121,5 +122,26 @@ describe.skipIf(!canMount)('FileJournal on a full disk', () => {
     expect(again.damage().lines).toEqual([
       expect.objectContaining({ line: 4, text: expect.stringContaining('garbage') }),
     ]);
+  });
+
+  it('a read-only state disk: the journal opens and reads, and a begin fails with that reason, not "full"', async ({
+    onTestFinished,
+  }) => {
+    const { fs, path, open, warnings } = setup(onTestFinished);
+    const j = await open({ reserveBytes: 0 }); // no reserve yet: it cannot be made on a read-only disk
+    const e = sampleJournalEntry();
+    await j.begin(e);
+    await j.close();
+    execFileSync('mount', ['-o', 'remount,ro', fs.path]);
+    onTestFinished(() => execFileSync('mount', ['-o', 'remount,rw', fs.path]));
+    const again = await open();
+    expect((await again.pending()).map((x) => x.id)).toEqual([e.id]);
+    const err = await again.begin(sampleJournalEntry()).catch((x: unknown) => x);
+    expect(isFaultlineError(err, 'FL_JOURNAL')).toBe(true);
+    expect((err as Error).message).toMatch(/EROFS|read-only/);
+    expect((err as Error).message).not.toMatch(/full/);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(warnings.join('\n')).toMatch(/could not compact/);
+    expect(warnings.join('\n')).toMatch(/could not make the journal's reserve .*read-only/);
   });
 });

@@ -10,6 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { isNoSpace } from './full-disk.js';
 
 /** The space a FileJournal keeps aside for revert progress on a full disk (default of `reserveBytes`). */
 export const JOURNAL_RESERVE_BYTES = 1024 * 1024;
@@ -28,12 +29,16 @@ const OPEN = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
  * and writes again, so that receipts and revert progress (`reverting`, `reverted`, `revert_failed`)
  * are recorded even then. Nothing new is injected while it is not whole: a begin waits until it is
  * (the space a release gave back is for revert progress, not for new chaos). It is filled again once
- * the filesystem has room for it twice over, so it never competes for the last bytes. Random bytes, so that a compressing filesystem stores every block of it. Best effort: no
- * call here throws.
+ * the filesystem has room for it twice over, so it never competes for the last bytes. Random bytes,
+ * so that a compressing filesystem stores every block of it. Best effort: no call here throws. A
+ * reserve that cannot be made for another reason than space (a read-only disk, a permission) holds
+ * nothing back: the journal's own writes then fail with that reason.
  */
 export class JournalReserve {
   #short = true;
   #lastTry = 0;
+  /** Why the last fill failed when it was not for lack of space (then begins are not held back). */
+  #broken: string | undefined;
 
   constructor(
     readonly path: string,
@@ -45,12 +50,17 @@ export class JournalReserve {
     return this.bytes > 0 && this.#short;
   }
 
+  /** Why the reserve could not be made, other than space (a read-only or foreign file system). */
+  get broken(): string | undefined {
+    return this.#broken;
+  }
+
   /**
    * Is the reserve whole now, whoever used it (another process on this journal may have)? Tries to
    * refill it (at most once a second) when it is not.
    */
   whole(): boolean {
-    if (this.bytes === 0) return true;
+    if (this.bytes === 0 || this.#broken) return true;
     const size = lstatSync(this.path, { throwIfNoEntry: false })?.size ?? 0;
     if (size >= this.bytes) return true;
     this.#short = true;
@@ -78,8 +88,11 @@ export class JournalReserve {
         while (done < data.length) done += writeSync(fd, data, done, data.length - done, size + done);
       }
       this.#short = false;
-    } catch {
-      this.#short = true; // ENOSPC meanwhile, a read-only disk: the journal works without it
+      this.#broken = undefined;
+    } catch (e) {
+      // ENOSPC meanwhile: short until there is room. Anything else: the journal works without it
+      this.#short = true;
+      if (!isNoSpace(e)) this.#broken = (e as Error).message;
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
