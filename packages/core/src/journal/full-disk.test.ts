@@ -133,7 +133,7 @@ describe.skipIf(!canMount)('FileJournal on a full disk', () => {
     await j.begin(e);
     await j.close();
     execFileSync('mount', ['-o', 'remount,ro', fs.path]);
-    onTestFinished(() => execFileSync('mount', ['-o', 'remount,rw', fs.path]));
+    onTestFinished(() => void execFileSync('mount', ['-o', 'remount,rw', fs.path]));
     const again = await open();
     expect((await again.pending()).map((x) => x.id)).toEqual([e.id]);
     const err = await again.begin(sampleJournalEntry()).catch((x: unknown) => x);

@@ -2,13 +2,17 @@
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FaultDefinition, parseTunables } from '@faultline/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diskFill } from '../disk-fill.js';
 import { diskIoStress } from '../disk-io-stress.js';
 import { fsFill } from '../fs-fill.js';
 import { resolveAllowedDir } from './paths.js';
 
-const scratch = mkdtempSync('/tmp/flc-paths-');
+// made in beforeAll, not at import: a collection of the tests (test/collect-tests.mjs) imports this file
+let scratch = '';
+beforeAll(() => {
+  scratch = mkdtempSync('/tmp/flc-paths-');
+});
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('allowed roots', () => {

@@ -12,7 +12,7 @@ import {
   parseTunables,
 } from '@faultline/core';
 import { readProcStat } from '@faultline/core/internal';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quietRuntime, spawnSleeper, testCtx } from '../../test/helpers.js';
 import pack, { linux } from '../index.js';
 import { processKill } from '../process-kill.js';
@@ -20,7 +20,11 @@ import { processPause } from '../process-pause.js';
 import { stateOf } from './proc.js';
 import { selectTargets } from './targets.js';
 
-const scratch = mkdtempSync('/tmp/flc-targets-');
+// made in beforeAll, not at import: a collection of the tests (test/collect-tests.mjs) imports this file
+let scratch = '';
+beforeAll(() => {
+  scratch = mkdtempSync('/tmp/flc-targets-');
+});
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
