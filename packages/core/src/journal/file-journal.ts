@@ -75,9 +75,14 @@ export function defaultJournalPath(stateDir: string): string {
  * as it must after a death mid-inject: revert accepts a missing receipt and is idempotent.
  *
  * Group commit: calls made in the same turn of the event loop, or while an fsync is in flight, are
- * written with one write(2) and one fsync(2). A torn last line (a crash mid-write) and unparsable
- * lines are skipped with a warning; the rest of the file stays readable. Reverted entries are
- * compacted away on open, every `compactEvery` appends and on `compact()`.
+ * written with one write(2) and one fsync(2). A torn last line (a crash mid-write) is skipped with a
+ * warning; a damaged line is warned about, reported by {@link FileJournal.damage}, copied to
+ * `<path>.corrupt-<time>` before a compaction drops it, and rebuilt into its entry when it was a
+ * begin whose id can be read. Reverted entries are compacted away on open, every `compactEvery`
+ * appends and on `compact()`.
+ *
+ * A full disk: see {@link JournalReserve} (`<path>.reserve`). Trust: the journal and its directory
+ * must be this user's and writable by nobody else, and the file is never opened through a symlink.
  */
 export class FileJournal implements RollbackJournal {
   /** The journal file. */

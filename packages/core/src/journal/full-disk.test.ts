@@ -144,4 +144,25 @@ describe.skipIf(!canMount)('FileJournal on a full disk', () => {
     expect(warnings.join('\n')).toMatch(/could not compact/);
     expect(warnings.join('\n')).toMatch(/could not make the journal's reserve .*read-only/);
   });
+
+  it('opening on a full disk leaves no lock behind: once there is room, the next open does not wait for a stale one', async ({
+    onTestFinished,
+  }) => {
+    const { fs, path, open } = setup(onTestFinished);
+    const j = await open({ reserveBytes: 0 });
+    const e = sampleJournalEntry();
+    await j.begin(e);
+    await j.update(e.id, { state: 'reverted' });
+    await j.close();
+    const filler = fs.fill();
+    // opening compacts under the lock: on a full disk that cannot be written, and must leave nothing
+    await FileJournal.open(path, { onWarning: () => {}, keepRevertedMs: 0, reserveBytes: 0 })
+      .then((x) => x.close())
+      .catch(() => {});
+    expect(existsSync(`${path}.lock`), 'a lock left by the failed open').toBe(false);
+    unlinkSync(filler);
+    const t0 = performance.now();
+    await (await FileJournal.open(path, { onWarning: () => {}, keepRevertedMs: 0 })).close();
+    expect(performance.now() - t0).toBeLessThan(1_000);
+  });
 });
