@@ -7,5 +7,6 @@ export default [
   { extends: true, test: { name: 'faults-linux', root: './packages/faults-linux' } },
   { extends: true, test: { name: 'probes', root: './packages/probes' } },
   { extends: true, test: { name: 'store-sqlite', root: './packages/store-sqlite' } },
+  { extends: true, test: { name: 'proxy', root: './packages/proxy' } },
   { extends: true, test: { name: 'examples', root: './examples' } },
 ] satisfies TestProjectConfiguration[];
