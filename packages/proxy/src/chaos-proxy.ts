@@ -32,7 +32,7 @@ export interface ChaosProxy {
   readonly port: number;
   /** `host:port` to give the code under test instead of the dependency's. */
   readonly address: string;
-  /** `http://host:port` + path, for an http dependency. */
+  /** `http://host:port` + `path` (default none), for an http dependency. */
   url(path?: string): string;
   /** Puts chaos in force until the handle's `remove()` (pass it to vitest's `onTestFinished`). */
   add(...chaos: Chaos[]): Promise<ChaosHandle>;
@@ -137,7 +137,7 @@ export async function chaosProxy(opts: ChaosProxyOptions): Promise<ChaosProxy> {
     host: at.host,
     port: at.port,
     address: joinHostPort(at.host, at.port),
-    url: (path = '/') => `http://${joinHostPort(at.host, at.port)}${path}`,
+    url: (path = '') => `http://${joinHostPort(at.host, at.port)}${path}`,
     add,
     async with<T>(chaos: Chaos | Chaos[], fn: () => T | Promise<T>): Promise<T> {
       const h = await add(...(Array.isArray(chaos) ? chaos : [chaos]));
