@@ -1,4 +1,6 @@
-import type { Stage, Target } from './stage.js';
+import type { LinkContext, Stage, Target } from './stage.js';
+import { draw, type ToxicEntry } from './toxic-set.js';
+import type { Stream } from './toxic-type.js';
 
 /** One placed toxic: its name and its stage on this chain. */
 interface Placed {
@@ -56,5 +58,38 @@ export class Chain {
     for (const p of this.#placed) p.stage.destroy();
     this.#placed.length = 0;
     this.head = this.sink;
+  }
+}
+
+/** The two chains of a connection or a UDP flow, and how a proxy's toxics land on them. */
+export class ChainPair {
+  constructor(
+    readonly up: Chain,
+    readonly down: Chain,
+    private readonly ctxOf: (stream: Stream) => LinkContext,
+  ) {}
+
+  #of(t: ToxicEntry): Chain {
+    return t.live.stream === 'upstream' ? this.up : this.down;
+  }
+
+  /** Puts a toxic on the chain of its stream, drawn against its toxicity. */
+  place(t: ToxicEntry): void {
+    const stage = t.type.stage?.(this.ctxOf(t.live.stream), () => t.live.attributes, t.live);
+    if (stage) this.#of(t).add(t.live.name, stage, draw(t.live.toxicity));
+  }
+
+  /** The toxic changed: draw again. */
+  redraw(t: ToxicEntry): void {
+    this.#of(t).redraw(t.live.name, draw(t.live.toxicity));
+  }
+
+  unplace(t: ToxicEntry): void {
+    this.#of(t).remove(t.live.name);
+  }
+
+  destroy(): void {
+    this.up.destroy();
+    this.down.destroy();
   }
 }

@@ -1,8 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import type { HostPort } from './address.js';
+import { ChainPair } from './chain.js';
 import { Link } from './link.js';
 import type { LinkContext } from './stage.js';
-import { draw, type ToxicEntry } from './toxic-set.js';
+import type { ToxicEntry } from './toxic-set.js';
 
 /**
  * One client connection and its upstream: two links (client → upstream is Toxiproxy's `upstream`
@@ -12,6 +13,8 @@ import { draw, type ToxicEntry } from './toxic-set.js';
 export class Connection {
   readonly up: Link;
   readonly down: Link;
+  /** The toxics on both links. */
+  readonly chains: ChainPair;
   readonly #upstream: Socket;
   #gone = false;
 
@@ -24,20 +27,16 @@ export class Connection {
     const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
     this.#upstream = upstream;
     client.setNoDelay(true);
-    const ctx: LinkContext = {
+    this.up = new Link(client, upstream);
+    this.down = new Link(upstream, client);
+    const ctxOf = (link: Link): LinkContext => ({
       release: (n) => link.release(n),
       close: () => this.close(),
       reset: () => this.reset(),
-    };
-    const ctxDown: LinkContext = {
-      release: (n) => this.down.release(n),
-      close: ctx.close,
-      reset: ctx.reset,
-    };
-    const link = new Link(client, upstream, ctx);
-    this.up = link;
-    this.down = new Link(upstream, client, ctxDown);
-    for (const t of toxics) this.place(t);
+    });
+    const [ctxUp, ctxDown] = [ctxOf(this.up), ctxOf(this.down)];
+    this.chains = new ChainPair(this.up.chain, this.down.chain, (s) => (s === 'upstream' ? ctxUp : ctxDown));
+    for (const t of toxics) this.chains.place(t);
 
     upstream.once('connect', () => {
       this.up.start();
@@ -48,22 +47,6 @@ export class Connection {
     client.on('error', (e: NodeJS.ErrnoException) => this.#lost(upstream, e));
     upstream.on('close', () => this.#closed(client));
     client.on('close', () => this.#closed(upstream));
-  }
-
-  /** Puts a toxic on the link of its stream, drawn against its toxicity. */
-  place(t: ToxicEntry): void {
-    const link = t.live.stream === 'upstream' ? this.up : this.down;
-    const stage = t.type.stage?.(link.ctx, () => t.live.attributes, t.live);
-    if (stage) link.chain.add(t.live.name, stage, draw(t.live.toxicity));
-  }
-
-  /** The toxic changed: draw again. */
-  redraw(t: ToxicEntry): void {
-    (t.live.stream === 'upstream' ? this.up : this.down).chain.redraw(t.live.name, draw(t.live.toxicity));
-  }
-
-  unplace(t: ToxicEntry): void {
-    (t.live.stream === 'upstream' ? this.up : this.down).chain.remove(t.live.name);
   }
 
   #lost(other: Socket, e: NodeJS.ErrnoException): void {

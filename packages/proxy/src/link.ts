@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { Chain } from './chain.js';
-import type { LinkContext, Target } from './stage.js';
+import type { Target } from './stage.js';
 
 /** Bytes a link may hold in its toxics before it stops reading its source (a latency toxic's window). */
 export const LINK_HIGH_WATER = 1 << 20;
@@ -21,7 +21,6 @@ export class Link implements Target {
   constructor(
     private readonly src: Socket,
     private readonly dst: Socket,
-    readonly ctx: LinkContext,
   ) {}
 
   /** Starts reading the source. */

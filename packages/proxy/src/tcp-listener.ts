@@ -50,13 +50,13 @@ export class TcpListener implements ToxicObserver {
   }
 
   added(t: ToxicEntry): void {
-    for (const c of this.#conns) c.place(t);
+    for (const c of this.#conns) c.chains.place(t);
   }
   updated(t: ToxicEntry): void {
-    for (const c of this.#conns) c.redraw(t);
+    for (const c of this.#conns) c.chains.redraw(t);
   }
   removed(t: ToxicEntry): void {
-    for (const c of this.#conns) c.unplace(t);
+    for (const c of this.#conns) c.chains.unplace(t);
   }
 
   /** Stops listening and drops every connection (Toxiproxy's disable). */

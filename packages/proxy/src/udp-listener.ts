@@ -1,9 +1,9 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { HostPort } from './address.js';
-import { Chain } from './chain.js';
+import { Chain, ChainPair } from './chain.js';
 import type { LinkContext, Target } from './stage.js';
-import { draw, type ToxicEntry, type ToxicObserver, type ToxicSet } from './toxic-set.js';
+import type { ToxicEntry, ToxicObserver, ToxicSet } from './toxic-set.js';
 
 /** A UDP flow with no datagram either way for this long is forgotten (its upstream socket closed). */
 export const UDP_IDLE_MS = 60_000;
@@ -16,8 +16,7 @@ const datagramCtx: LinkContext = { release: () => {}, close: () => {}, reset: ()
  * and a chain per direction. Toxicity is drawn per flow, as it is per connection over TCP.
  */
 class Flow {
-  readonly up: Chain;
-  readonly down: Chain;
+  readonly chains: ChainPair;
   readonly #upstream: Socket;
   #idle: NodeJS.Timeout;
 
@@ -26,7 +25,7 @@ class Flow {
     client: RemoteInfo,
     target: HostPort,
     toxics: readonly ToxicEntry[],
-    private readonly onIdle: () => void,
+    onIdle: () => void,
   ) {
     const upstream = createSocket(isIPv6(target.host) ? 'udp6' : 'udp4');
     this.#upstream = upstream;
@@ -38,12 +37,11 @@ class Flow {
       write: (d) => front.send(d, client.port, client.address),
       end: () => {},
     };
-    this.up = new Chain(toUpstream);
-    this.down = new Chain(toClient);
-    for (const t of toxics) this.place(t);
+    this.chains = new ChainPair(new Chain(toUpstream), new Chain(toClient), () => datagramCtx);
+    for (const t of toxics) this.chains.place(t);
     upstream.on('message', (d) => {
       this.#touch();
-      this.down.head.write(d);
+      this.chains.down.head.write(d);
     });
     upstream.on('error', () => {}); // ICMP unreachable and the like: UDP carries on
     this.#idle = setTimeout(onIdle, UDP_IDLE_MS);
@@ -51,29 +49,16 @@ class Flow {
 
   send(d: Buffer): void {
     this.#touch();
-    this.up.head.write(d);
+    this.chains.up.head.write(d);
   }
 
   #touch(): void {
     this.#idle.refresh();
   }
 
-  place(t: ToxicEntry): void {
-    const chain = t.live.stream === 'upstream' ? this.up : this.down;
-    const stage = t.type.stage?.(datagramCtx, () => t.live.attributes, t.live);
-    if (stage) chain.add(t.live.name, stage, draw(t.live.toxicity));
-  }
-  redraw(t: ToxicEntry): void {
-    (t.live.stream === 'upstream' ? this.up : this.down).redraw(t.live.name, draw(t.live.toxicity));
-  }
-  unplace(t: ToxicEntry): void {
-    (t.live.stream === 'upstream' ? this.up : this.down).remove(t.live.name);
-  }
-
   close(): void {
     clearTimeout(this.#idle);
-    this.up.destroy();
-    this.down.destroy();
+    this.chains.destroy();
     this.#upstream.close();
   }
 }
@@ -122,13 +107,13 @@ export class UdpListener implements ToxicObserver {
   }
 
   added(t: ToxicEntry): void {
-    for (const f of this.#flows.values()) f.place(t);
+    for (const f of this.#flows.values()) f.chains.place(t);
   }
   updated(t: ToxicEntry): void {
-    for (const f of this.#flows.values()) f.redraw(t);
+    for (const f of this.#flows.values()) f.chains.redraw(t);
   }
   removed(t: ToxicEntry): void {
-    for (const f of this.#flows.values()) f.unplace(t);
+    for (const f of this.#flows.values()) f.chains.unplace(t);
   }
 
   async close(): Promise<void> {
