@@ -1,10 +1,9 @@
 import type { ToxicType } from '../toxic-type.js';
 import { bandwidthToxic } from './bandwidth.js';
-import { duplicateToxic } from './duplicate.js';
+import { duplicateToxic, lossToxic } from './datagram.js';
 import { httpAbortToxic, httpBodyToxic, httpDelayToxic, httpHeaderToxic, httpStatusToxic } from './http.js';
 import { latencyToxic } from './latency.js';
 import { limitDataToxic } from './limit-data.js';
-import { lossToxic } from './loss.js';
 import { noopToxic } from './noop.js';
 import { resetPeerToxic } from './reset-peer.js';
 import { slicerToxic } from './slicer.js';
