@@ -64,16 +64,29 @@ export abstract class Stage implements Target {
   destroy(): void {}
 }
 
-/** A stage that holds chunks in a FIFO until their time comes (latency, bandwidth, slicer). */
+/**
+ * How early a precise stage stops trusting the event loop's timers (they count whole ms and fire up
+ * to ~1 ms late) and polls the clock on every loop turn instead.
+ */
+export const PRECISE_LEAD_MS = 2;
+
+/**
+ * A stage that holds chunks in a FIFO until their time comes (latency, bandwidth, slicer). A `precise`
+ * stage (latency) sleeps on a timer until {@link PRECISE_LEAD_MS} before a chunk is due, then checks the
+ * clock each loop turn (setImmediate) and releases it within ~0.1 ms; the others release what is due
+ * within half a millisecond of a timer firing, and never poll.
+ */
 export abstract class QueueStage extends Stage {
   protected readonly queue: Buffer[] = [];
   protected readonly due: number[] = [];
-  protected timer: NodeJS.Timeout | undefined;
+  protected precise = false;
+  #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
 
   protected enqueue(chunk: Buffer, at: number): void {
     this.queue.push(chunk);
     this.due.push(at);
-    if (this.timer === undefined) this.arm();
+    if (this.#timer === undefined && this.#immediate === undefined) this.#arm();
   }
 
   protected override onEnd(): void {
@@ -82,26 +95,36 @@ export abstract class QueueStage extends Stage {
   }
 
   /** Releases every chunk whose time has come, then waits for the next one. */
-  protected readonly fire = (): void => {
-    this.timer = undefined;
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    this.#immediate = undefined;
     const now = performance.now();
+    const slack = this.precise ? 0.05 : 0.5;
     let i = 0;
-    // a timer fires up to ~1 ms late or a fraction early (ms resolution): release what is due within 0.5 ms
-    while (i < this.due.length && this.due[i]! <= now + 0.5) i++;
+    while (i < this.due.length && this.due[i]! <= now + slack) i++;
     const out = this.queue.splice(0, i);
     this.due.splice(0, i);
     for (const c of out) this.next.write(c);
-    if (this.queue.length > 0) this.arm();
+    if (this.queue.length > 0) this.#arm();
     else if (this.ending) super.flush();
   };
 
-  private arm(): void {
-    this.timer = setTimeout(this.fire, Math.max(0, this.due[0]! - performance.now()));
+  #arm(): void {
+    const wait = this.due[0]! - performance.now();
+    if (!this.precise) this.#timer = setTimeout(this.#fire, Math.max(0, wait));
+    else if (wait > PRECISE_LEAD_MS) this.#timer = setTimeout(this.#fire, wait - PRECISE_LEAD_MS);
+    else this.#immediate = setImmediate(this.#fire);
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
   }
 
   override flush(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.#disarm();
     const out = this.queue.splice(0);
     this.due.splice(0);
     for (const c of out) this.next.write(c);
@@ -109,8 +132,7 @@ export abstract class QueueStage extends Stage {
   }
 
   override destroy(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.#disarm();
     this.queue.length = 0;
     this.due.length = 0;
   }

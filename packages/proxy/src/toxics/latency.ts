@@ -18,6 +18,7 @@ type Attrs = v.InferOutput<typeof attributes>;
  * pile their delays up — and never lets a chunk overtake the one before it (the stream's order is kept).
  */
 class LatencyStage extends QueueStage {
+  protected override precise = true;
   #last = 0;
   constructor(
     link: ConstructorParameters<typeof QueueStage>[0],
