@@ -2,12 +2,16 @@
 //   throughput with no toxic (bulk transfer) — proxied vs direct, the ratio;
 //   added latency per request with no toxic (64-byte ping-pong on a kept connection) — p50 and p99;
 //   latency-toxic accuracy: asked vs measured (proxied round trip minus the clean proxied one).
-// The proxy runs as its own process (the faultline-proxy bin, as toxiproxy-server would), the client
-// and the upstream servers in this one.
+// The proxy runs as its own process — the faultline-proxy bin, compiled to plain JS first (tsup), run
+// by plain node as a user runs the published bin — the client and the upstream servers in this one.
+// A second proxy process, Node's own `src.pipe(dst)` and nothing else, is the floor a Node proxy can
+// reach on this machine: the table shows the CPU each proxy process spends per GB next to it.
 // Run: npm run bench:proxy  [-- --mib 256 --pings 5000]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -25,6 +29,22 @@ const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * p) - 1)] as number;
 const median = (xs: number[]) => pct(xs, 0.5);
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+/** CPU ms a process has used (utime + stime, /proc/PID/stat fields 14-15, in 10 ms ticks). */
+const cpuMs = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
+const work = mkdtempSync(join(tmpdir(), 'flp-bench-'));
+
+/** Node's own pipe proxy: the least a Node proxy can do. */
+const PIPE_PROXY = `import { createServer, connect } from 'node:net';
+const up = Number(process.argv[2]);
+const s = createServer({ noDelay: true }, (c) => {
+  const u = connect({ port: up, host: '127.0.0.1', noDelay: true });
+  c.pipe(u); u.pipe(c); c.on('error', () => {}); u.on('error', () => {});
+});
+s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'pipe', port: s.address().port })));
+`;
 
 async function listen(s: Server): Promise<number> {
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
@@ -54,9 +74,10 @@ function dial(port: number): Promise<Socket> {
   });
 }
 
-/** Writes BYTES as fast as backpressure allows; MB/s measured at the sink's last byte. */
-async function throughput(port: number): Promise<number> {
+/** Writes BYTES as fast as backpressure allows; MB/s measured at the sink's last byte, and the proxy's CPU ms/GB. */
+async function throughput(port: number, proxyPid?: number): Promise<{ mbps: number; cpu: number }> {
   const s = await dial(port);
+  const c0 = proxyPid ? cpuMs(proxyPid) : 0;
   const block = Buffer.alloc(64 * 1024, 1);
   const t0 = performance.now();
   const done = new Promise<number>((r) => (sinkDone = r));
@@ -73,7 +94,8 @@ async function throughput(port: number): Promise<number> {
   });
   const t1 = await done;
   s.destroy();
-  return BYTES / 1e6 / ((t1 - t0) / 1000);
+  const cpu = proxyPid ? (cpuMs(proxyPid) - c0) / (BYTES / 1e9) : 0;
+  return { mbps: BYTES / 1e6 / ((t1 - t0) / 1000), cpu };
 }
 
 /** Round trips of 64 bytes on one kept connection, µs each. */
@@ -100,49 +122,74 @@ async function api(url: string, method: string, path: string, body?: unknown): P
   return text ? JSON.parse(text) : undefined;
 }
 
-async function startProxy(): Promise<{ child: ChildProcess; url: string }> {
-  const bin = fileURLToPath(new URL('../packages/proxy/src/bin.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@faultline/source', '--import', 'tsx', bin, '--port', '0'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
+/** The bin compiled to one plain JS file (running it through tsx's loader costs CPU a user never pays). */
+async function compileBin(): Promise<string> {
+  const { build } = await import('tsup');
+  await build({
+    entry: { bin: fileURLToPath(new URL('../packages/proxy/src/bin.ts', import.meta.url)) },
+    outDir: work,
+    format: ['esm'],
+    platform: 'node',
+    target: 'node20',
+    dts: false,
+    silent: true,
+    noExternal: [/.*/],
+    esbuildOptions: (o) => {
+      o.conditions = ['@faultline/source'];
     },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
+  });
+  return join(work, 'bin.js');
+}
+
+/** Spawns `node ARGS` and resolves with its first line of output. */
+async function spawnLine(args: string[]): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
-      const m = /"url":"([^"]+)"/.exec(out);
-      if (m) resolve(m[1]!);
+      if (out.includes('\n')) resolve(out.split('\n')[0]!);
     });
-    child.once('exit', () => reject(new Error(`faultline-proxy exited: ${out}`)));
+    child.once('exit', () => reject(new Error(`${args.join(' ')} exited: ${out}`)));
   });
-  return { child, url };
+  return { child, line };
 }
 
 async function main(): Promise<void> {
   const loadBefore = load();
   const sinkPort = await listen(sink);
   const echoPort = await listen(echo);
-  const { child, url } = await startProxy();
+  const { child, line } = await spawnLine([await compileBin(), '--port', '0']);
+  const url = (JSON.parse(line) as { url: string }).url;
+  writeFileSync(join(work, 'pipe-proxy.mjs'), PIPE_PROXY);
+  const pipe = await spawnLine([join(work, 'pipe-proxy.mjs'), String(sinkPort)]);
+  const pipePort = (JSON.parse(pipe.line) as { port: number }).port;
   try {
     const toSink = await api(url, 'POST', '/proxies', { name: 'sink', upstream: `127.0.0.1:${sinkPort}` });
     const toEcho = await api(url, 'POST', '/proxies', { name: 'echo', upstream: `127.0.0.1:${echoPort}` });
     const sinkProxy = Number(toSink.listen.split(':')[1]);
     const echoProxy = Number(toEcho.listen.split(':')[1]);
 
-    // warm-up: JIT both paths
+    // warm-up: JIT every path
     await throughput(sinkPort);
+    await throughput(pipePort);
     await throughput(sinkProxy);
     await pings(echoPort, 500);
     await pings(echoProxy, 500);
 
     const direct: number[] = [];
     const proxied: number[] = [];
+    const piped: number[] = [];
+    const cpuOurs: number[] = [];
+    const cpuPipe: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      direct.push(await throughput(sinkPort));
-      proxied.push(await throughput(sinkProxy));
+      direct.push((await throughput(sinkPort)).mbps);
+      const p = await throughput(pipePort, pipe.child.pid);
+      piped.push(p.mbps);
+      cpuPipe.push(p.cpu);
+      const o = await throughput(sinkProxy, child.pid);
+      proxied.push(o.mbps);
+      cpuOurs.push(o.cpu);
     }
     const pd: number[] = [];
     const pp: number[] = [];
@@ -172,11 +219,24 @@ async function main(): Promise<void> {
     const added99 = pct(pp, 0.99) - pct(pd, 0.99);
     const f = (x: number, d = 1) => x.toFixed(d);
     console.log(`load average before: ${loadBefore}, after: ${load()} (2 cores)\n`);
+    console.log(
+      '| throughput, no toxic (MB/s, median of ' +
+        ROUNDS +
+        ' × ' +
+        values.mib +
+        ' MiB) | MB/s | % of direct | proxy process CPU, ms per GB |',
+    );
+    console.log('|---|---:|---:|---:|');
+    console.log(`| direct loopback | ${f(median(direct))} | 100 | — |`);
+    console.log(
+      `| Node's own \`src.pipe(dst)\` proxy (the floor) | ${f(median(piped))} | ${f((median(piped) / median(direct)) * 100)} | ${f(median(cpuPipe), 0)} |`,
+    );
+    console.log(
+      `| faultline-proxy (target ≥ 90 % of direct) | ${f(median(proxied))} | ${f(ratio * 100)} | ${f(median(cpuOurs), 0)} |`,
+    );
+    console.log('');
     console.log('| measure | direct | through faultline-proxy | result | target |');
     console.log('|---|---:|---:|---:|---:|');
-    console.log(
-      `| throughput, MB/s (${values.mib} MiB, median of ${ROUNDS}) | ${f(median(direct))} | ${f(median(proxied))} | ${f(ratio * 100)} % of direct | ≥ 90 % |`,
-    );
     console.log(
       `| round trip p50, µs (64 B, ${pd.length} pings) | ${f(pct(pd, 0.5))} | ${f(pct(pp, 0.5))} | +${f(added50)} µs | ≤ 100 µs |`,
     );
@@ -187,8 +247,10 @@ async function main(): Promise<void> {
       console.log(`| ${a.asked} | ${a.n} | ${f(a.p50, 2)} | ${f(a.p99, 2)} | ≤ 2 ms |`);
   } finally {
     child.kill('SIGTERM');
+    pipe.child.kill('SIGTERM');
     sink.close();
     echo.close();
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
