@@ -69,7 +69,7 @@ describe('UDP proxy', () => {
     expect(twice).toBeGreaterThan(400 * 0.4);
     expect(twice).toBeLessThan(400 * 0.6);
     expect(Math.min(...rtt)).toBeGreaterThanOrEqual(49);
-    expect(quantile(rtt, 0.5)).toBeLessThan(60);
+    expect(quantile(rtt, 0.5)).toBeLessThan(80); // 400 datagrams in bursts on a shared machine: room, but not a second 50 ms
   });
 
   it('refuses stream-only toxics with a 400 that says why', async () => {
