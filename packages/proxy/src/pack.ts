@@ -8,6 +8,7 @@ import {
   proxyHttpHeader,
   proxyHttpStatus,
 } from './faults/http-faults.js';
+import { proxyUp } from './faults/proxy-up.js';
 import {
   proxyBandwidth,
   proxyLatency,
@@ -38,8 +39,8 @@ export const proxyFaults = [
   proxyUdpDuplicate,
 ] as const;
 
-/** The pack: register it with a runtime; a recovering process finds it by this package name. */
-export const pack = definePack({ name: '@faultline/proxy', faults: proxyFaults });
+/** The pack: register it with a runtime; a recovering process finds it by this package name. Its faults' health check, `probe/proxy-up`, comes with it. */
+export const pack = definePack({ name: '@faultline/proxy', faults: proxyFaults, probes: [proxyUp] });
 
 type In<D extends { tunables: any }> = InferInput<D['tunables']>;
 

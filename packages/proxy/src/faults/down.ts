@@ -1,6 +1,7 @@
 import { defineFault, FaultlineError } from '@faultline/core';
 import * as v from 'valibot';
 import { type ProxyReceipt, reachable, targetTunables, unlessGone } from './common.js';
+import { proxyUpCheck } from './proxy-up.js';
 
 const tunables = v.strictObject({ ...targetTunables });
 
@@ -34,6 +35,7 @@ export const proxyDown = defineFault<typeof tunables, ProxyReceipt>({
     const p = await unlessGone(control, (c) => c.proxy(proxy));
     return p !== 'gone' && !p.enabled;
   },
+  healthCheck: proxyUpCheck,
   manual(receipt, ctx) {
     const { control, proxy } = receipt ?? ctx.tunables;
     return `curl -sS -X POST ${control}/proxies/${encodeURIComponent(proxy)} -d '{"enabled": true}'`;

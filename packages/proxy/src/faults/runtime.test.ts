@@ -72,6 +72,10 @@ describe('proxy faults in a faultline runtime', () => {
       const result = await runtime.run(spec).result;
       expect(result.verdict).toBe('Pass');
       expect(result.score).toBe(100);
+      // the pack's own health check ran before and after each window
+      const health = result.probes.filter((p) => p.kind === 'probe/proxy-up');
+      expect(health.map((p) => [p.stepId, p.passed, p.runs])).toHaveLength(2);
+      for (const h of health) expect([h.passed, h.runs]).toEqual([true, 2]);
       // everything reverted: the proxy is clean, traffic is fast again
       expect(target.server.proxies.get('p').toxics.list()).toEqual([]);
       const s = await dial(target.port);
@@ -93,6 +97,38 @@ describe('proxy faults in a faultline runtime', () => {
           toxic: expect.stringMatching(/^faultline_/),
         });
       }
+    } finally {
+      await runtime.close();
+      await target.cleanup();
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('proxy/down with only its health check: refused during the window, up before and after', {
+    timeout: 30_000,
+  }, async () => {
+    const target = await faultTarget('tcp');
+    const stateDir = await mkdtemp(join(tmpdir(), 'flp-rt-'));
+    const runtime = await createRuntime({ packs: [pack], stateDir, sentinel: false, signals: false });
+    try {
+      const run = runtime.run(
+        experiment('the dependency goes away')
+          .fault(proxy.down(target.tunables), { duration: '500ms' })
+          .build(),
+      );
+      let refused: unknown;
+      for await (const ev of run.events) {
+        if (ev.type === 'fault.injected')
+          refused = await dial(target.port).then(
+            (s) => s.destroy(),
+            (e: unknown) => e,
+          );
+      }
+      const result = await run.result;
+      expect(refused).toMatchObject({ code: 'ECONNREFUSED' });
+      expect(result.verdict).toBe('Pass');
+      expect(result.probes.map((p) => [p.kind, p.passed])).toEqual([['probe/proxy-up', true]]);
+      expect(target.server.proxies.get('p').enabled).toBe(true);
     } finally {
       await runtime.close();
       await target.cleanup();

@@ -1,6 +1,7 @@
 import { defineFault, type FaultDefinition, FaultlineError } from '@faultline/core';
 import * as v from 'valibot';
 import { type ProxyReceipt, reachable, statusOf, targetTunables, unlessGone } from './common.js';
+import { proxyUpCheck } from './proxy-up.js';
 
 /** The tunables every toxic fault takes besides its own. */
 const toxicTunables = {
@@ -84,6 +85,7 @@ export function toxicFault<E extends Entries>(
       const r = receipt ?? receiptOf(ctx.tunables as { control: string; proxy: string }, ctx.objectName);
       return (await unlessGone(r.control, (c) => c.toxic(r.proxy, r.toxic!))) !== 'gone';
     },
+    healthCheck: (t) => proxyUpCheck(t as { control: string; proxy: string }),
     manual(receipt, ctx) {
       const r = receipt ?? receiptOf(ctx.tunables as { control: string; proxy: string }, ctx.objectName);
       return [
