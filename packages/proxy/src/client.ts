@@ -20,14 +20,27 @@ export class ProxyClient {
     private readonly timeoutMs = 10_000,
   ) {}
 
+  async #fetch(method: string, path: string, body?: unknown): Promise<Response> {
+    const go = () =>
+      fetch(`${this.url}${path}`, {
+        method,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+    try {
+      return await go();
+    } catch (e) {
+      // a kept-alive connection to a server that has since gone fails without a word (not a refusal):
+      // a new connection tells the truth
+      if (isUnreachable(e) || (e as Error).name === 'TimeoutError') throw e;
+      return await go();
+    }
+  }
+
   async #call<T>(method: string, path: string, body?: unknown): Promise<T | undefined> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      signal: AbortSignal.timeout(this.timeoutMs),
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-    });
+    const res = await this.#fetch(method, path, body);
     const text = await res.text();
     if (!res.ok) {
       let msg = text.trim();
