@@ -258,6 +258,7 @@ main().then(
   () => process.exit(0),
   (e: unknown) => {
     console.error(e);
+    rmSync(work, { recursive: true, force: true });
     process.exit(1);
   },
 );
