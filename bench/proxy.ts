@@ -19,7 +19,7 @@ const { values } = parseArgs({
   options: {
     mib: { type: 'string', default: '256' },
     pings: { type: 'string', default: '5000' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const BYTES = Number(values.mib) * 1024 * 1024;
