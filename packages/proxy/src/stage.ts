@@ -19,14 +19,20 @@ export interface LinkContext {
   reset(): void;
 }
 
-/** One toxic on one link. `active` is the toxicity draw: an inactive stage passes everything through. */
-export abstract class Stage implements Target {
+/**
+ * One toxic on one link. `active` is the toxicity draw: an inactive stage passes everything through.
+ * `attrs()` reads the toxic's attributes as they are now (an update takes effect on the next chunk).
+ */
+export abstract class Stage<A = unknown> implements Target {
   next!: Target;
   active = true;
   /** The input ended (EOF) and this stage has not passed it on yet. */
   protected ending = false;
 
-  constructor(protected readonly link: LinkContext) {}
+  constructor(
+    protected readonly link: LinkContext,
+    protected readonly attrs: () => A,
+  ) {}
 
   write(chunk: Buffer): void {
     if (this.active) this.onData(chunk);
@@ -76,7 +82,7 @@ export const PRECISE_LEAD_MS = 2;
  * clock each loop turn (setImmediate) and releases it within ~0.1 ms; the others release what is due
  * within half a millisecond of a timer firing, and never poll.
  */
-export abstract class QueueStage extends Stage {
+export abstract class QueueStage<A = unknown> extends Stage<A> {
   protected readonly queue: Buffer[] = [];
   protected readonly due: number[] = [];
   protected precise = false;

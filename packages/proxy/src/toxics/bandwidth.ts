@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { QueueStage } from '../stage.js';
+import { type LinkContext, QueueStage } from '../stage.js';
 import { defineToxicType, int } from '../toxic-type.js';
 
 const attributes = v.object({
@@ -19,14 +19,14 @@ interface WireClock {
 }
 
 /** A chunk leaves when its last byte would have crossed a wire of `rate`; big chunks go in 100 ms slices. */
-class BandwidthStage extends QueueStage {
+class BandwidthStage extends QueueStage<Attrs> {
   readonly #own: WireClock = { free: 0 };
   constructor(
-    link: ConstructorParameters<typeof QueueStage>[0],
-    private readonly attrs: () => Attrs,
+    link: LinkContext,
+    attrs: () => Attrs,
     private readonly shared: WireClock,
   ) {
-    super(link);
+    super(link, attrs);
   }
   protected onData(chunk: Buffer): void {
     const { rate, scope } = this.attrs();

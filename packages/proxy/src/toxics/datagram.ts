@@ -9,13 +9,13 @@ const attributes = v.object({
 type Attrs = v.InferOutput<typeof attributes>;
 
 /** Acts on each datagram with probability `percent`, each drawn on its own. */
-class ChanceStage extends Stage {
+class ChanceStage extends Stage<Attrs> {
   constructor(
-    link: ConstructorParameters<typeof Stage>[0],
-    private readonly attrs: () => Attrs,
+    link: LinkContext,
+    attrs: () => Attrs,
     private readonly hit: (datagram: Buffer, next: Target, link: LinkContext) => void,
   ) {
-    super(link);
+    super(link, attrs);
   }
   protected onData(datagram: Buffer): void {
     if (Math.random() * 100 < this.attrs().percent) this.hit(datagram, this.next, this.link);

@@ -17,15 +17,9 @@ type Attrs = v.InferOutput<typeof attributes>;
  * Delays each chunk by its own draw, measured from when the chunk arrived — so chunks in flight do not
  * pile their delays up — and never lets a chunk overtake the one before it (the stream's order is kept).
  */
-class LatencyStage extends QueueStage {
+class LatencyStage extends QueueStage<Attrs> {
   protected override precise = true;
   #last = 0;
-  constructor(
-    link: ConstructorParameters<typeof QueueStage>[0],
-    private readonly attrs: () => Attrs,
-  ) {
-    super(link);
-  }
   protected onData(chunk: Buffer): void {
     const a = this.attrs();
     const at = Math.max(performance.now() + drawDelay(a.latency, a.jitter, a.distribution), this.#last);

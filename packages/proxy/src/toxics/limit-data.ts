@@ -8,14 +8,8 @@ const attributes = v.object({
 });
 
 /** Passes `bytes` bytes, then closes the connection. The count survives an update of the toxic. */
-class LimitDataStage extends Stage {
+class LimitDataStage extends Stage<v.InferOutput<typeof attributes>> {
   #sent = 0;
-  constructor(
-    link: ConstructorParameters<typeof Stage>[0],
-    private readonly attrs: () => v.InferOutput<typeof attributes>,
-  ) {
-    super(link);
-  }
   override start(): void {
     if (this.active && this.#sent >= this.attrs().bytes) this.link.close();
   }

@@ -13,5 +13,5 @@ export const noopToxic = defineToxicType({
   type: 'noop',
   protocols: ['tcp', 'udp', 'http'],
   attributes: v.object({}),
-  stage: (link) => new NoopStage(link),
+  stage: (link, attrs) => new NoopStage(link, attrs),
 });

@@ -12,14 +12,8 @@ const attributes = v.object({
  * and after `timeout` ms both sockets are closed with SO_LINGER 0 — a real RST, so the client sees
  * ECONNRESET. Only a link where the toxicity draw chose it does that (Toxiproxy issue #603).
  */
-class ResetStage extends Stage {
+class ResetStage extends Stage<v.InferOutput<typeof attributes>> {
   #timer: NodeJS.Timeout | undefined;
-  constructor(
-    link: ConstructorParameters<typeof Stage>[0],
-    private readonly attrs: () => v.InferOutput<typeof attributes>,
-  ) {
-    super(link);
-  }
   #arm(): void {
     if (this.#timer !== undefined) return;
     const ms = Math.max(0, this.attrs().timeout);

@@ -22,14 +22,8 @@ export function sliceOffsets(a: Attrs, start: number, end: number, random = Math
 }
 
 /** Cuts each chunk into slices written one by one, `delay` µs apart. */
-class SlicerStage extends QueueStage {
+class SlicerStage extends QueueStage<Attrs> {
   #last = 0;
-  constructor(
-    link: ConstructorParameters<typeof QueueStage>[0],
-    private readonly attrs: () => Attrs,
-  ) {
-    super(link);
-  }
   protected onData(chunk: Buffer): void {
     const a = this.attrs();
     const offsets = sliceOffsets(a, 0, chunk.length);

@@ -8,14 +8,8 @@ const attributes = v.object({
 });
 
 /** Data passes; the end of the stream (FIN) is held back for `delay`. */
-class SlowCloseStage extends Stage {
+class SlowCloseStage extends Stage<v.InferOutput<typeof attributes>> {
   #timer: NodeJS.Timeout | undefined;
-  constructor(
-    link: ConstructorParameters<typeof Stage>[0],
-    private readonly attrs: () => v.InferOutput<typeof attributes>,
-  ) {
-    super(link);
-  }
   protected onData(chunk: Buffer): void {
     this.next.write(chunk);
   }

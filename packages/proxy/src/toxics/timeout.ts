@@ -11,14 +11,8 @@ const attributes = v.object({
  * Drops every byte; closes the connection after `timeout` (0: never). Removing it closes the
  * connections it touched, as Toxiproxy does: their data is gone, the stream cannot go on.
  */
-class TimeoutStage extends Stage {
+class TimeoutStage extends Stage<v.InferOutput<typeof attributes>> {
   #timer: NodeJS.Timeout | undefined;
-  constructor(
-    link: ConstructorParameters<typeof Stage>[0],
-    private readonly attrs: () => v.InferOutput<typeof attributes>,
-  ) {
-    super(link);
-  }
   override start(): void {
     clearTimeout(this.#timer);
     const ms = this.attrs().timeout;
