@@ -19,6 +19,8 @@ const { values } = parseArgs({
   options: {
     mib: { type: 'string', default: '256' },
     pings: { type: 'string', default: '5000' },
+    /** Skip the throughput part (a short run, to catch a quiet moment on a shared machine). */
+    'no-throughput': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '5' },
   },
 });
@@ -171,9 +173,11 @@ async function main(): Promise<void> {
     const echoProxy = Number(toEcho.listen.split(':')[1]);
 
     // warm-up: JIT every path
-    await throughput(sinkPort);
-    await throughput(pipePort);
-    await throughput(sinkProxy);
+    if (!values['no-throughput']) {
+      await throughput(sinkPort);
+      await throughput(pipePort);
+      await throughput(sinkProxy);
+    }
     await pings(echoPort, 500);
     await pings(echoProxy, 500);
 
@@ -182,7 +186,7 @@ async function main(): Promise<void> {
     const piped: number[] = [];
     const cpuOurs: number[] = [];
     const cpuPipe: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
+    for (let i = 0; i < (values['no-throughput'] ? 0 : ROUNDS); i++) {
       direct.push((await throughput(sinkPort)).mbps);
       const p = await throughput(pipePort, pipe.child.pid);
       piped.push(p.mbps);
@@ -219,22 +223,24 @@ async function main(): Promise<void> {
     const added99 = pct(pp, 0.99) - pct(pd, 0.99);
     const f = (x: number, d = 1) => x.toFixed(d);
     console.log(`load average before: ${loadBefore}, after: ${load()} (2 cores)\n`);
-    console.log(
-      '| throughput, no toxic (MB/s, median of ' +
-        ROUNDS +
-        ' × ' +
-        values.mib +
-        ' MiB) | MB/s | % of direct | proxy process CPU, ms per GB |',
-    );
-    console.log('|---|---:|---:|---:|');
-    console.log(`| direct loopback | ${f(median(direct))} | 100 | — |`);
-    console.log(
-      `| Node's own \`src.pipe(dst)\` proxy (the floor) | ${f(median(piped))} | ${f((median(piped) / median(direct)) * 100)} | ${f(median(cpuPipe), 0)} |`,
-    );
-    console.log(
-      `| faultline-proxy (target ≥ 90 % of direct) | ${f(median(proxied))} | ${f(ratio * 100)} | ${f(median(cpuOurs), 0)} |`,
-    );
-    console.log('');
+    if (direct.length > 0) {
+      console.log(
+        '| throughput, no toxic (MB/s, median of ' +
+          ROUNDS +
+          ' × ' +
+          values.mib +
+          ' MiB) | MB/s | % of direct | proxy process CPU, ms per GB |',
+      );
+      console.log('|---|---:|---:|---:|');
+      console.log(`| direct loopback | ${f(median(direct))} | 100 | — |`);
+      console.log(
+        `| Node's own \`src.pipe(dst)\` proxy (the floor) | ${f(median(piped))} | ${f((median(piped) / median(direct)) * 100)} | ${f(median(cpuPipe), 0)} |`,
+      );
+      console.log(
+        `| faultline-proxy (target ≥ 90 % of direct) | ${f(median(proxied))} | ${f(ratio * 100)} | ${f(median(cpuOurs), 0)} |`,
+      );
+      console.log('');
+    }
     console.log('| measure | direct | through faultline-proxy | result | target |');
     console.log('|---|---:|---:|---:|---:|');
     console.log(
