@@ -35,7 +35,8 @@ describe('slow_close, slicer, limit_data', () => {
       await new Promise((r) => setTimeout(r, 5));
     s.destroy();
     expect(Buffer.concat(parts).equals(msg)).toBe(true);
-    expect(parts.length).toBeGreaterThanOrEqual(6); // ~10 slices, 5 ms apart: reads cannot merge them all
+    // ~10 slices, 5 ms apart: a busy machine may merge a few reads, never all of them
+    expect(parts.length).toBeGreaterThanOrEqual(3);
     expect(performance.now() - t).toBeGreaterThanOrEqual(35);
   });
 
