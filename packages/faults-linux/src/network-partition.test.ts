@@ -1,8 +1,19 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { describe, expect, it } from 'vitest';
+import type { NftReceipt } from './net/nft-fault.js';
 import { networkPartition } from './network-partition.js';
-import { faultCtx, pairSetup, tcpConnect, tcpServer, withNetnsPair } from './testing/netns.js';
+import {
+  faultCtx,
+  measurePingLoss,
+  measureTcpTransfer,
+  measureUdpLoss,
+  pairSetup,
+  tcpConnect,
+  tcpServer,
+  withNetnsPair,
+} from './testing/netns.js';
 
 faultContract(networkPartition, {
   pack: '@faultline/faults-linux',
@@ -34,4 +45,69 @@ describe.concurrent('linux/network-partition effect', () => {
       });
     });
   }
+
+  it('ping and UDP lose everything, silently; another peer address is untouched', {
+    timeout: 60_000,
+  }, async () => {
+    await withNetnsPair('flb', async (pair) => {
+      const other = pair.ipB.replace(/\.2$/, '.3');
+      await pair.exec(pair.b, 'ip', ['addr', 'add', `${other}/24`, 'dev', pair.vethB]);
+      const ctx = await faultCtx(
+        parseTunables(networkPartition, { namespace: pair.a, destinationIps: [pair.ipB] }),
+        'proto',
+      );
+      const receipt = await networkPartition.inject(ctx);
+      try {
+        const [ping, udp, untargeted] = await Promise.all([
+          measurePingLoss(pair, { from: pair.a, host: pair.ipB, count: 100 }),
+          measureUdpLoss(pair, { from: pair.a, to: pair.b, host: pair.ipB, count: 200 }),
+          measurePingLoss(pair, { from: pair.a, host: other, count: 100 }),
+        ]);
+        expect(ping.lossPercent).toBe(100);
+        expect(ping.errors, 'silent: ping is not told of the drop').toBe(0);
+        expect(udp.lossPercent).toBe(100);
+        expect(udp.errors).toBe(0);
+        expect(untargeted.lossPercent).toBeLessThanOrEqual(1);
+      } finally {
+        await networkPartition.revert(receipt, ctx);
+      }
+    });
+  });
+
+  it('an open TCP transfer stalls and retransmits with no error, and completes once the partition heals', {
+    timeout: 60_000,
+  }, async () => {
+    await withNetnsPair('flb', async (pair) => {
+      const ctx = await faultCtx(
+        parseTunables(networkPartition, { namespace: pair.a, destinationIps: [pair.ipB] }),
+        'heal',
+      );
+      let receipt: NftReceipt | undefined;
+      const bytes = 128 * 1024;
+      try {
+        const r = await measureTcpTransfer(
+          pair,
+          { from: pair.a, to: pair.b, host: pair.ipB, bytes },
+          {
+            beforeSend: async () => {
+              receipt = await networkPartition.inject(ctx);
+            },
+            whileSending: async () => {
+              await sleep(1200);
+              await networkPartition.revert(receipt, ctx);
+            },
+          },
+        );
+        console.log(
+          `network-partition, TCP ${bytes} B: ${r.error ?? `${r.received} B`} in ${r.ms} ms, ${r.retransmitted} retransmitted`,
+        );
+        expect(r.error, 'a partition is silence, not an error').toBeUndefined();
+        expect(r.received).toBe(bytes);
+        expect(r.ms, 'it waited for the partition to heal').toBeGreaterThanOrEqual(1000);
+        expect(r.retransmitted).toBeGreaterThan(0);
+      } finally {
+        await networkPartition.revert(receipt, ctx);
+      }
+    });
+  });
 });

@@ -30,8 +30,9 @@ function notRoot(): Capability | undefined {
 }
 
 /**
- * Can this host load a netdev table with an egress hook (the silent-loss hook, kernel >= 5.16)?
- * Checked in a throwaway namespace with `nft -c` (validates, commits nothing).
+ * Can this host load what the nft faults use — a netdev table with an egress hook (kernel >= 5.16)
+ * that forwards to a device (`fwd`, the silent drop), an inet reject, a nat redirect — and make an
+ * ifb device (the sink)? Checked in throwaway namespaces: `nft -c` validates and commits nothing.
  */
 export function nftCapability(): Promise<Capability> {
   return once('nft', async () => {
@@ -41,6 +42,7 @@ export function nftCapability(): Promise<Capability> {
       'table netdev faultline_check {',
       '  chain e {',
       '    type filter hook egress device "lo" priority 0; policy accept;',
+      '    meta protocol ip numgen random mod 10000 < 1 fwd to "lo"',
       '  }',
       '}',
       'table inet faultline_check {',
@@ -48,21 +50,36 @@ export function nftCapability(): Promise<Capability> {
       '    type filter hook output priority 0; policy accept;',
       '    tcp dport 1 reject with tcp reset',
       '  }',
+      '  chain n {',
+      '    type nat hook output priority -100; policy accept;',
+      '    meta skgid 1 accept',
+      '    udp dport 1 redirect to :2',
+      '  }',
       '}',
       '',
     ].join('\n');
     const r = await run('unshare', ['--net', 'nft', '-c', '-f', '-'], { input: script });
-    if (r.exitCode === 0) return { available: true };
-    const missing = /not found|ENOENT/i.test(r.stderr);
-    return {
-      available: false,
-      reason: missing
-        ? 'nft (nftables) is not installed'
-        : `this kernel's nftables lacks what the fault needs (netdev egress hook, kernel >= 5.16): ${r.stderr.trim()}`,
-      fix: missing
-        ? 'install the nftables package'
-        : 'use a kernel >= 5.16 with CONFIG_NETFILTER_EGRESS and CONFIG_NF_TABLES_NETDEV',
-    };
+    if (r.exitCode !== 0) {
+      const missing = /not found|ENOENT/i.test(r.stderr);
+      return {
+        available: false,
+        reason: missing
+          ? 'nft (nftables) is not installed'
+          : `this kernel's nftables lacks what the fault needs (netdev egress hook with fwd, kernel >= 5.16; inet reject; nat redirect): ${r.stderr.trim()}`,
+        fix: missing
+          ? 'install the nftables package'
+          : 'use a kernel >= 5.16 with CONFIG_NETFILTER_EGRESS, CONFIG_NF_TABLES_NETDEV, CONFIG_NFT_FWD_NETDEV, CONFIG_NFT_REJECT_INET, CONFIG_NFT_REDIR',
+      };
+    }
+    const ifb = await run('unshare', ['--net', 'ip', 'link', 'add', 'faultline_chk', 'type', 'ifb']);
+    if (ifb.exitCode !== 0) {
+      return {
+        available: false,
+        reason: `this kernel cannot make ifb devices, which silent egress drops go to: ${ifb.stderr.trim()}`,
+        fix: 'use a kernel with CONFIG_IFB',
+      };
+    }
+    return { available: true };
   });
 }
 

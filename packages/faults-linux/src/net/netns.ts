@@ -57,6 +57,11 @@ export async function listInterfaces(opts: NsOptions = {}): Promise<{ name: stri
   );
 }
 
+/** Does this device exist in the namespace? */
+export async function linkExists(name: string, opts: NsOptions = {}): Promise<boolean> {
+  return (await nsRun('ip', ['link', 'show', 'dev', name], opts)).exitCode === 0;
+}
+
 /**
  * The interfaces a fault acts on: the ones asked for (each must exist), else every interface but
  * `lo` and faultline's own ifb devices. Recorded in the receipt, so revert needs no second guess.
@@ -73,7 +78,8 @@ export async function targetInterfaces(
     if (missing.length) {
       throw new FaultlineError(
         'FL_INJECT',
-        `no interface ${missing.join(', ')} in ${where} (have: ${[...names].join(', ')})`,
+        `no interface ${missing.join(', ')} in ${where} (it has ${[...names].join(', ')}): fix 'interfaces'`,
+        { details: { missing, namespace: opts.namespace ?? null } },
       );
     }
     return [...new Set(asked)];

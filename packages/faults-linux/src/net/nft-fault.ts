@@ -1,12 +1,14 @@
 import { defineFault, type FaultDefinition, type RevertContext } from '@faultline/core';
 import type * as v from 'valibot';
 import { nftCapability } from './capability.js';
+import { addIfb, deleteLink, deviceName } from './devices.js';
 import { networkHealthCheck } from './health.js';
-import { namespaceGone, resolveHosts, targetInterfaces } from './netns.js';
+import { linkExists, namespaceGone, requireNamespace, resolveHosts, targetInterfaces } from './netns.js';
 import {
   applyScript,
   buildDeleteScript,
   buildTableScript,
+  dropsOnEgress,
   manualDelete,
   NFT_FAMILIES,
   type NftFamily,
@@ -25,6 +27,8 @@ export interface NftReceipt {
   direction: Direction;
   /** Host names as resolved at inject. */
   resolved: Record<string, string[]>;
+  /** The down ifb egress drops are forwarded to (silent drops), or null when the table drops nothing on egress. */
+  sink: string | null;
 }
 
 /** How one nft fault turns its tunables into a table. */
@@ -44,6 +48,13 @@ function where(receipt: NftReceipt | undefined, ctx: RevertContext<unknown>): st
   return (ctx.tunables as Partial<Tun> | undefined)?.namespace;
 }
 
+/** The sink of an injection: the receipt's, else the name derived from the ids (a receipt-less revert). */
+function sinkOf(receipt: NftReceipt | undefined, objectName: string): string | null {
+  // receipts written before sinks existed have no `sink` key: nothing to remove
+  if (receipt) return receipt.sink ?? null;
+  return deviceName(objectName, 'sink');
+}
+
 /**
  * Builds a packet-filter fault: one nft table named after the injection, deleted whole on revert —
  * one atomic commit, and it can't touch rules that other tools own.
@@ -60,15 +71,13 @@ export function nftFault<S extends v.GenericSchema<unknown, Tun>>(
       const t: Tun = ctx.tunables;
       const plan = o.plan(ctx.tunables);
       const ns = { namespace: t.namespace, signal: ctx.signal };
-      // named interfaces are checked by nft itself in a netdev table (a missing device fails the load);
-      // an inet table matches by name and would silently match nothing, so those are listed first
-      const interfaces =
-        t.interfaces?.length && plan.family === 'netdev'
-          ? [...new Set(t.interfaces)]
-          : await targetInterfaces(t.interfaces, ns);
+      await requireNamespace(t.namespace);
+      // listed first, named or not: a netdev hook on a device that does not exist loads without a
+      // word (a dormant hook) and an inet table matches names, so a typo would inject nothing
+      const interfaces = await targetInterfaces(t.interfaces, ns);
       const resolved = await resolveHosts(t.destinationHosts, ns);
       const remoteIps = [...t.destinationIps, ...Object.values(resolved).flat()];
-      const script = buildTableScript({
+      const spec = {
         name: ctx.objectName,
         family: plan.family,
         interfaces,
@@ -82,9 +91,18 @@ export function nftFault<S extends v.GenericSchema<unknown, Tun>>(
           localPorts: t.sourcePorts.map((p) => parsePortSelector(p)!),
           remotePorts: t.destinationPorts.map((p) => parsePortSelector(p)!),
         },
-      });
+      };
+      const sink = dropsOnEgress(spec) ? deviceName(ctx.objectName, 'sink') : null;
+      const script = buildTableScript({ ...spec, sink: sink ?? undefined });
       ctx.log.debug('nft script', { script });
-      await applyScript(script, ns);
+      // the sink first: `fwd to` resolves the device when the table loads
+      if (sink) await addIfb(sink, ctx.objectName, { ...ns, up: false });
+      try {
+        await applyScript(script, ns);
+      } catch (e) {
+        if (sink) await deleteLink(sink, ns).catch(() => {});
+        throw e;
+      }
       return {
         namespace: t.namespace ?? null,
         table: ctx.objectName,
@@ -92,17 +110,21 @@ export function nftFault<S extends v.GenericSchema<unknown, Tun>>(
         interfaces,
         direction: plan.direction,
         resolved,
+        sink,
       };
     },
     async revert(receipt, ctx) {
       const namespace = where(receipt, ctx);
       const name = receipt?.table ?? ctx.objectName;
+      const opts = { namespace, signal: ctx.signal };
       try {
         await applyScript(buildDeleteScript(name, receipt ? [receipt.family] : NFT_FAMILIES), {
-          namespace,
-          signal: ctx.signal,
+          ...opts,
           code: 'FL_REVERT',
         });
+        // the table before its sink: while the table forwards to it, the sink is what keeps drops silent
+        const sink = sinkOf(receipt, ctx.objectName);
+        if (sink) await deleteLink(sink, opts);
       } catch (e) {
         if (await namespaceGone(namespace)) return;
         throw e;
@@ -111,16 +133,20 @@ export function nftFault<S extends v.GenericSchema<unknown, Tun>>(
     async present(receipt, ctx) {
       const namespace = where(receipt, ctx);
       if (await namespaceGone(namespace)) return false;
+      const sink = sinkOf(receipt, ctx.objectName);
+      if (sink && (await linkExists(sink, { namespace }))) return true;
       return tablePresent(receipt?.table ?? ctx.objectName, receipt ? [receipt.family] : NFT_FAMILIES, {
         namespace,
       });
     },
     manual(receipt, ctx) {
-      return manualDelete(
-        receipt?.table ?? ctx.objectName,
-        receipt ? [receipt.family] : NFT_FAMILIES,
-        where(receipt, ctx),
-      );
+      const namespace = where(receipt, ctx);
+      const sink = sinkOf(receipt, ctx.objectName);
+      const lines = [
+        manualDelete(receipt?.table ?? ctx.objectName, receipt ? [receipt.family] : NFT_FAMILIES, namespace),
+      ];
+      if (sink) lines.push(`${namespace ? `ip netns exec ${namespace} ` : ''}ip link del ${sink}`);
+      return lines.join('\n');
     },
     healthCheck: networkHealthCheck,
   });
