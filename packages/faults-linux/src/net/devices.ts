@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FaultlineError } from '@faultline/core';
-import { type NsOptions, nsRun } from './netns.js';
-
-/** Every device faultline makes starts with this (IFNAMSIZ leaves 6 more characters). */
-export const DEVICE_PREFIX = 'faultline';
+import { DEVICE_PREFIX, type NsOptions, nsRun } from './netns.js';
 
 /**
  * The name of a device an injection makes: `faultline` + 6 hex of a hash of the injection's object

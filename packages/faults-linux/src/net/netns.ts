@@ -3,6 +3,9 @@ import { isIP } from 'node:net';
 import { FaultlineError } from '@faultline/core';
 import { type CommandResult, run } from '../exec.js';
 
+/** Every device faultline makes starts with this (IFNAMSIZ leaves 6 more characters). */
+export const DEVICE_PREFIX = 'faultline';
+
 /** Options every network helper takes: the namespace to run in, and the abort signal. */
 export interface NsOptions {
   namespace?: string | undefined;
@@ -46,15 +49,29 @@ export async function requireNamespace(name: string | undefined): Promise<void> 
   }
 }
 
-/** Interface names in the namespace (`ip -j link show`). */
-export async function listInterfaces(opts: NsOptions = {}): Promise<{ name: string; kind?: string }[]> {
+/** An interface as `ip -j -d link show` reports it. */
+export interface LinkInfo {
+  name: string;
+  kind?: string;
+  /** `ip link set ... alias`: faultline's devices carry their injection's object name. */
+  alias?: string;
+}
+
+/** Interfaces in the namespace (`ip -j -d link show`). */
+export async function listInterfaces(opts: NsOptions = {}): Promise<LinkInfo[]> {
   const r = await nsRun('ip', ['-j', '-d', 'link', 'show'], opts);
   if (r.exitCode !== 0)
     throw new FaultlineError('FL_INJECT', `could not list interfaces (${r.command}): ${r.stderr}`);
-  const links = JSON.parse(r.stdout || '[]') as { ifname: string; linkinfo?: { info_kind?: string } }[];
-  return links.map((l) =>
-    l.linkinfo?.info_kind ? { name: l.ifname, kind: l.linkinfo.info_kind } : { name: l.ifname },
-  );
+  const links = JSON.parse(r.stdout || '[]') as {
+    ifname: string;
+    ifalias?: string;
+    linkinfo?: { info_kind?: string };
+  }[];
+  return links.map((l) => ({
+    name: l.ifname,
+    ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}),
+    ...(l.ifalias ? { alias: l.ifalias } : {}),
+  }));
 }
 
 /** Does this device exist in the namespace? */
@@ -64,14 +81,22 @@ export async function linkExists(name: string, opts: NsOptions = {}): Promise<bo
 
 /**
  * The interfaces a fault acts on: the ones asked for (each must exist), else every interface but
- * `lo` and faultline's own ifb devices. Recorded in the receipt, so revert needs no second guess.
+ * `lo` and faultline's own devices. Recorded in the receipt, so revert needs no second guess.
  */
 export async function targetInterfaces(
   asked: readonly string[] | undefined,
   opts: NsOptions = {},
 ): Promise<string[]> {
-  const all = await listInterfaces(opts);
-  const where = opts.namespace ? `namespace '${opts.namespace}'` : 'this namespace';
+  return pickInterfaces(asked, await listInterfaces(opts), opts.namespace);
+}
+
+/** {@link targetInterfaces} over a listing already made. */
+export function pickInterfaces(
+  asked: readonly string[] | undefined,
+  all: readonly { name: string }[],
+  namespace: string | undefined,
+): string[] {
+  const where = namespace ? `namespace '${namespace}'` : 'this namespace';
   if (asked && asked.length > 0) {
     const names = new Set(all.map((l) => l.name));
     const missing = asked.filter((a) => !names.has(a));
@@ -79,12 +104,12 @@ export async function targetInterfaces(
       throw new FaultlineError(
         'FL_INJECT',
         `no interface ${missing.join(', ')} in ${where} (it has ${[...names].join(', ')}): fix 'interfaces'`,
-        { details: { missing, namespace: opts.namespace ?? null } },
+        { details: { missing, namespace: namespace ?? null } },
       );
     }
     return [...new Set(asked)];
   }
-  const found = all.filter((l) => l.name !== 'lo' && !l.name.startsWith('faultline')).map((l) => l.name);
+  const found = all.filter((l) => l.name !== 'lo' && !l.name.startsWith(DEVICE_PREFIX)).map((l) => l.name);
   if (found.length === 0)
     throw new FaultlineError('FL_INJECT', `no interface but lo in ${where}: name one in 'interfaces'`);
   return found;
