@@ -1,6 +1,12 @@
-import { readlinkSync, statSync } from 'node:fs';
 import { OBJECT_PREFIX } from '@faultline/core';
-import { DEVICE_PREFIX, listInterfaces, type NsOptions, namespaceGone } from './netns.js';
+import {
+  DEVICE_PREFIX,
+  listInterfaces,
+  type NsOptions,
+  namespaceGone,
+  netnsInode,
+  processNetnsInode,
+} from './netns.js';
 import { listTables } from './nft.js';
 import { findResolvers } from './resolver.js';
 import { cookieRun, isFaultlineHandle, listQdiscs } from './tc.js';
@@ -83,18 +89,11 @@ export async function scanNetworkLeftovers(o: { namespaces?: string[] } = {}): P
     out.push(...(await scanNamespace(namespace)));
   }
   // resolvers are processes: found host-wide, placed by their network namespace's inode
-  const inode = (path: string) => {
-    try {
-      return path.startsWith('/proc') ? readlinkSync(path).replace(/\D/g, '') : String(statSync(path).ino);
-    } catch {
-      return undefined;
-    }
-  };
-  const names = new Map<string | undefined, string | null>([[inode('/proc/self/ns/net'), null]]);
-  for (const n of o.namespaces ?? []) names.set(inode(`/run/netns/${n}`), n);
+  const names = new Map<string | undefined, string | null>([[netnsInode(undefined), null]]);
+  for (const n of o.namespaces ?? []) names.set(netnsInode(n), n);
   for (const r of findResolvers()) {
     if (!r.name.startsWith(OBJECT_PREFIX)) continue;
-    const ino = inode(`/proc/${r.pid}/ns/net`);
+    const ino = processNetnsInode(r.pid);
     const namespace = names.has(ino) ? names.get(ino)! : `net:[${ino}]`;
     out.push({ type: 'resolver', namespace, name: r.name, remove: `kill ${r.pid}` });
   }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { FaultlineError } from '@faultline/core';
 import { type CommandResult, run } from '../exec.js';
@@ -37,6 +37,29 @@ export async function namespaceExists(name: string): Promise<boolean> {
  */
 export async function namespaceGone(name: string | undefined): Promise<boolean> {
   return name !== undefined && !(await namespaceExists(name));
+}
+
+/**
+ * The inode that identifies a network namespace: a named one's (`/run/netns/NAME`), or this
+ * process's own when no name is given. Two processes share a namespace when their inodes match.
+ */
+export function netnsInode(namespace: string | undefined): string | undefined {
+  try {
+    return namespace === undefined
+      ? readlinkSync('/proc/self/ns/net').replace(/\D/g, '')
+      : String(statSync(`/run/netns/${namespace}`).ino);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The network namespace inode of a process (undefined once it is gone). */
+export function processNetnsInode(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`).replace(/\D/g, '');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Throws FL_INJECT when a named namespace is missing. */
