@@ -72,16 +72,30 @@ export function nftFault<S extends v.GenericSchema<unknown, Tun>>(
       const plan = o.plan(ctx.tunables);
       const ns = { namespace: t.namespace, signal: ctx.signal };
       await requireNamespace(t.namespace);
-      // listed first, named or not: a netdev hook on a device that does not exist loads without a
-      // word (a dormant hook) and an inet table matches names, so a typo would inject nothing
-      const interfaces = await targetInterfaces(t.interfaces, ns);
-      const resolved = await resolveHosts(t.destinationHosts, ns);
+      const egress = plan.direction !== 'ingress';
+      const sink = dropsOnEgress({ family: plan.family, egress, verdict: plan.verdict })
+        ? deviceName(ctx.objectName, 'sink')
+        : null;
+      // interfaces are listed, named or not: a netdev hook on a device that does not exist loads
+      // without a word (a dormant hook) and an inet table matches names, so a typo would inject
+      // nothing. The sink is made meanwhile: `fwd to` needs it when the table loads.
+      const [listed, hosts, made] = await Promise.allSettled([
+        targetInterfaces(t.interfaces, ns),
+        resolveHosts(t.destinationHosts, ns),
+        sink ? addIfb(sink, ctx.objectName, { ...ns, up: false }) : Promise.resolve(),
+      ]);
+      if (listed.status === 'rejected' || hosts.status === 'rejected' || made.status === 'rejected') {
+        if (sink && made.status === 'fulfilled') await deleteLink(sink, ns).catch(() => {});
+        throw [listed, hosts, made].find((r) => r.status === 'rejected')!.reason;
+      }
+      const interfaces = listed.value;
+      const resolved = hosts.value;
       const remoteIps = [...t.destinationIps, ...Object.values(resolved).flat()];
       const spec = {
         name: ctx.objectName,
         family: plan.family,
         interfaces,
-        egress: plan.direction !== 'ingress',
+        egress,
         ingress: plan.direction !== 'egress',
         whitelistSsh: t.whitelistSsh,
         verdict: plan.verdict,
@@ -92,11 +106,8 @@ export function nftFault<S extends v.GenericSchema<unknown, Tun>>(
           remotePorts: t.destinationPorts.map((p) => parsePortSelector(p)!),
         },
       };
-      const sink = dropsOnEgress(spec) ? deviceName(ctx.objectName, 'sink') : null;
       const script = buildTableScript({ ...spec, sink: sink ?? undefined });
       ctx.log.debug('nft script', { script });
-      // the sink first: `fwd to` resolves the device when the table loads
-      if (sink) await addIfb(sink, ctx.objectName, { ...ns, up: false });
       try {
         await applyScript(script, ns);
       } catch (e) {
@@ -117,18 +128,18 @@ export function nftFault<S extends v.GenericSchema<unknown, Tun>>(
       const namespace = where(receipt, ctx);
       const name = receipt?.table ?? ctx.objectName;
       const opts = { namespace, signal: ctx.signal };
-      try {
-        await applyScript(buildDeleteScript(name, receipt ? [receipt.family] : NFT_FAMILIES), {
+      const sink = sinkOf(receipt, ctx.objectName);
+      // table and sink at once: a `fwd` to a device that is gone frees the packet too, so drops stay
+      // silent in between
+      const done = await Promise.allSettled([
+        applyScript(buildDeleteScript(name, receipt ? [receipt.family] : NFT_FAMILIES), {
           ...opts,
           code: 'FL_REVERT',
-        });
-        // the table before its sink: while the table forwards to it, the sink is what keeps drops silent
-        const sink = sinkOf(receipt, ctx.objectName);
-        if (sink) await deleteLink(sink, opts);
-      } catch (e) {
-        if (await namespaceGone(namespace)) return;
-        throw e;
-      }
+        }),
+        sink ? deleteLink(sink, opts) : Promise.resolve(),
+      ]);
+      const failed = done.find((r) => r.status === 'rejected');
+      if (failed && !(await namespaceGone(namespace))) throw failed.reason;
     },
     async present(receipt, ctx) {
       const namespace = where(receipt, ctx);

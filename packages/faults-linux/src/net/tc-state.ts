@@ -53,6 +53,35 @@ export async function readDevice(dev: string, qdiscs: QdiscInfo[], opts: NsOptio
   return state;
 }
 
+/**
+ * Reads only what an injection may have made on its interfaces — the filters under its root handle
+ * and on the ingress hook — with no qdisc listing: a revert from a receipt needs one tc call per
+ * hook, run in parallel.
+ */
+export async function readHooks(
+  devs: readonly string[],
+  handle: string,
+  hooks: { root: boolean; ingress: boolean },
+  opts: NsOptions,
+): Promise<DeviceState[]> {
+  return Promise.all(
+    devs.map(async (dev): Promise<DeviceState> => {
+      const [under, ingress] = await Promise.all([
+        hooks.root ? listFilters(dev, handle, opts) : [],
+        hooks.ingress ? listFilters(dev, 'ingress', opts) : [],
+      ]);
+      const rootCookie = actionsOf(under).find((a) => cookieRun(a.cookie))?.cookie;
+      const state: DeviceState = {
+        dev,
+        ingress: ingress.length > 0,
+        ingressActions: actionsOf(ingress),
+        ingressFilters: ingress.filter((f) => f.options?.fh?.includes('::')).length,
+      };
+      return rootCookie ? { ...state, root: { kind: 'htb', handle, dev, root: true }, rootCookie } : state;
+    }),
+  );
+}
+
 /** Reads every listed interface. */
 export async function readDevices(devs: readonly string[], opts: NsOptions): Promise<DeviceState[]> {
   const qdiscs = await listQdiscs(opts);
