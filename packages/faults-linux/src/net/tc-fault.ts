@@ -33,6 +33,7 @@ import {
   ingressCookie,
   readDevice,
   readDevices,
+  readHooks,
   refuseTaken,
   removeOwned,
 } from './tc-state.js';
@@ -103,8 +104,11 @@ async function owned(
   opts: NsOptions,
 ): Promise<{ states: DeviceState[]; ifbs: string[]; cookie: string }> {
   const cookie = receipt?.cookie ?? injectionCookie(name);
-  if (receipt)
-    return { states: await readDevices(receipt.interfaces, opts), ifbs: Object.values(receipt.ifbs), cookie };
+  if (receipt) {
+    const hooks = { root: receipt.direction !== 'ingress', ingress: receipt.direction !== 'egress' };
+    const states = await readHooks(receipt.interfaces, receipt.handle, hooks, opts);
+    return { states, ifbs: Object.values(receipt.ifbs), cookie };
+  }
   const links = (await listInterfaces(opts)).map((l) => l.name);
   const derived = new Set(links.map((d) => deviceName(name, d)));
   return { states: await readDevices(links, opts), ifbs: links.filter((l) => derived.has(l)), cookie };
@@ -127,17 +131,22 @@ export function tcFault<S extends v.GenericSchema>(o: TcFaultOptions<S>): FaultD
       const t = ctx.tunables as ShapeTunables;
       const ns = { namespace: t.namespace, signal: ctx.signal };
       await requireNamespace(t.namespace);
-      const [links, qdiscs] = await Promise.all([
-        listInterfaces(ns),
-        listQdiscs({ ...ns, code: 'FL_INJECT' }),
-      ]);
+      const egress = t.direction !== 'ingress';
+      const ingress = t.direction !== 'egress';
+      const qdiscs = await listQdiscs({ ...ns, code: 'FL_INJECT' });
+      // an interface that is up has a qdisc: egress alone on named interfaces found in the listing
+      // needs no `ip link` (a process less); otherwise — none named, one down or missing, earlier
+      // ifbs to find — the interfaces are listed
+      const named = t.interfaces?.length ? [...new Set(t.interfaces)] : undefined;
+      const links =
+        !ingress && named?.every((d) => qdiscs.some((q) => q.dev === d))
+          ? named.map((name) => ({ name }))
+          : await listInterfaces(ns);
       const interfaces = pickInterfaces(t.interfaces, links, t.namespace);
       const resolved = await resolveHosts(t.destinationHosts, ns);
       const match = packetMatch(t, resolved);
       const shape = o.shape(ctx.tunables);
       const cookie = injectionCookie(ctx.objectName);
-      const egress = t.direction !== 'ingress';
-      const ingress = t.direction !== 'egress';
       // this step's own objects — a retry of this injection, or an earlier iteration of an `interval`
       // step — are replaced; anything else on the hooks this injection needs is refused
       const names = Array.from({ length: ctx.iteration + 1 }, (_, i) => objectName(ctx.runId, ctx.stepId, i));

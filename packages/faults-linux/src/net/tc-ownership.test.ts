@@ -155,8 +155,9 @@ describe.concurrent('tc faults own exactly their objects', () => {
       try {
         const spec = experiment('flo interval rate limit')
           .fault(linux.networkRateLimit({ namespace: pair.a, rate: '10mbit', direction: 'both' }), {
-            duration: '1s',
-            interval: '300ms',
+            // long enough for a re-inject even when each inject is slow on a busy machine
+            duration: '2s',
+            interval: '250ms',
             healthCheck: false,
             probes,
           })
