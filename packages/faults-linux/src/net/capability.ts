@@ -1,5 +1,14 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Capability } from '@faultline/core';
 import { run } from '../exec.js';
+
+function read(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
 
 const cache = new Map<string, Promise<Capability>>();
 
@@ -99,8 +108,40 @@ export function tcCapability(): Promise<Capability> {
 }
 
 /**
+ * Why the kernel answered "qdisc kind is unknown" for netem: it cannot load modules at all (no
+ * /proc/modules: a kernel built without CONFIG_MODULES, as small VM and CI kernels are), or the
+ * module is not installed (distributions ship it in an extra package), or neither is visible.
+ */
+function whyNoNetem(): { why: string; fix: string } {
+  const release = read('/proc/sys/kernel/osrelease');
+  const alternatives =
+    'meanwhile linux/network-rate-limit (tbf/htb) and linux/network-loss (nftables) work here, and @faultline/proxy adds latency to a single service';
+  if (!existsSync('/proc/modules')) {
+    return {
+      why: 'this kernel has no netem built in and cannot load modules (no /proc/modules)',
+      fix: `run on a kernel built with CONFIG_NET_SCH_NETEM; ${alternatives}`,
+    };
+  }
+  const dir = `/lib/modules/${release}/kernel/net/sched`;
+  const installed = (() => {
+    try {
+      return readdirSync(dir).some((f) => f.startsWith('sch_netem.ko'));
+    } catch {
+      return false;
+    }
+  })();
+  return {
+    why: installed
+      ? 'the sch_netem module is installed but did not load (modprobe refused it: module loading may be locked down)'
+      : `the sch_netem module is not installed (not in ${dir})`,
+    fix: `install the kernel's extra modules — RHEL, CentOS, Rocky, Alma, Fedora: kernel-modules-extra; Ubuntu cloud kernels: linux-modules-extra-${release} — then \`modprobe sch_netem\`; ${alternatives}`,
+  };
+}
+
+/**
  * Does the kernel have sch_netem? Probed in a throwaway namespace (on kernels with modules this
- * autoloads it, which is harmless); `Specified qdisc kind is unknown` means no.
+ * autoloads it, which is harmless); `Specified qdisc kind is unknown` means no, and then the answer
+ * says why and what to install (see docs/host.md).
  */
 export async function netemCapability(kind: string): Promise<Capability> {
   const probe = await once('netem', async () => {
@@ -108,18 +149,23 @@ export async function netemCapability(kind: string): Promise<Capability> {
     if (root) return root;
     const r = await tryRootQdisc(['netem', 'delay', '1ms']);
     if (r.exitCode === 0) return { available: true };
+    if (!/qdisc kind is unknown/i.test(r.stderr)) return { available: false, reason: r.stderr.trim() };
+    const { why, fix } = whyNoNetem();
+    return { available: false, reason: why, fix };
+  });
+  if (probe.available) return probe;
+  if (!probe.fix) {
     return {
       available: false,
-      reason: /qdisc kind is unknown/i.test(r.stderr) ? 'unknown' : r.stderr.trim(),
+      reason: `tc cannot add a netem qdisc: ${probe.reason}`,
+      fix: 'check that iproute2 is installed and that tc works as root',
     };
-  });
-  if (probe.available || probe.fix) return probe;
+  }
+  // a root check has its own answer; the netem one names the fault that asked
+  if (probe.reason?.startsWith('network faults')) return probe;
   return {
     available: false,
-    reason:
-      probe.reason === 'unknown'
-        ? `${kind} needs the kernel's sch_netem (CONFIG_NET_SCH_NETEM); this kernel has tbf and htb but no netem, and cannot load modules`
-        : `tc cannot add a netem qdisc: ${probe.reason}`,
-    fix: 'use linux/network-rate-limit (tbf/htb) or linux/network-loss (nftables), or @faultline/proxy latency for a single service; or run on a kernel with CONFIG_NET_SCH_NETEM',
+    reason: `${kind} needs the kernel's sch_netem (CONFIG_NET_SCH_NETEM): ${probe.reason}`,
+    fix: probe.fix,
   };
 }
