@@ -5,8 +5,8 @@
 //
 // One experiment, two faults at once on the client's link: 50 % loss towards the server (silent, as
 // on a real wire: ping sees it), and a 1 mbit cap on one server port only (SSH and every other port
-// untouched); each scored by its default health check. While they run, the script pings and times two TCP transfers, then shows that nothing
-// is left behind.
+// untouched); each scored by its default health check. While they run, the script pings and times
+// two TCP transfers, then shows that nothing is left behind.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRuntime, experiment } from '@faultline/core';
 import linuxPack, { linux, scanLeftovers } from '@faultline/faults-linux';
