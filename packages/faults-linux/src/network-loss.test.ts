@@ -6,12 +6,12 @@ import { networkLoss } from './network-loss.js';
 import {
   faultCtx,
   measurePingLoss,
-  measureTcpTransfer,
   measureUdpLoss,
   type NetnsPair,
   pairSetup,
   withNetnsPair,
 } from './testing/netns.js';
+import { pingAndUdp, transferThrough } from './testing/protocols.js';
 
 faultContract(networkLoss, {
   pack: '@faultline/faults-linux',
@@ -40,13 +40,9 @@ describe.concurrent('linux/network-loss effect', () => {
       const receipt = await networkLoss.inject(ctx);
       try {
         expect(receipt.interfaces).toEqual([pair.vethA]);
-        const [ping, udp, untargeted] = await Promise.all([
-          measurePingLoss(pair, { from: pair.a, host: pair.ipB, count: 400 }),
-          measureUdpLoss(pair, { from: pair.a, to: pair.b, host: pair.ipB, count: 600 }),
-          measurePingLoss(pair, { from: pair.a, host: other, count: 200 }),
-        ]);
+        const { ping, udp, untargeted } = await pingAndUdp(pair, { host: pair.ipB, untargeted: other });
         console.log(
-          `network-loss 50% egress: ping ${ping.lossPercent.toFixed(1)}% of ${ping.sent} (${ping.errors} errors), UDP ${udp.lossPercent.toFixed(1)}% of ${udp.sent} (${udp.errors} errors), untargeted ping ${untargeted.lossPercent.toFixed(1)}%`,
+          `network-loss 50% egress: ping ${ping.lossPercent.toFixed(1)}% of ${ping.sent} (${ping.errors} errors), UDP ${udp.lossPercent.toFixed(1)}% of ${udp.sent} (${udp.errors} errors), untargeted ping ${untargeted!.lossPercent.toFixed(1)}%`,
         );
         expect(ping.lossPercent).toBeGreaterThan(37.5);
         expect(ping.lossPercent).toBeLessThan(62.5);
@@ -54,7 +50,7 @@ describe.concurrent('linux/network-loss effect', () => {
         expect(udp.lossPercent).toBeGreaterThan(40);
         expect(udp.lossPercent).toBeLessThan(60);
         expect(udp.errors, 'silent: the UDP sender sees no error').toBe(0);
-        expect(untargeted.lossPercent, 'another address of the peer is not targeted').toBeLessThanOrEqual(1);
+        expect(untargeted!.lossPercent, 'another address of the peer is not targeted').toBeLessThanOrEqual(1);
       } finally {
         await networkLoss.revert(receipt, ctx);
       }
@@ -71,18 +67,13 @@ describe.concurrent('linux/network-loss effect', () => {
         parseTunables(networkLoss, { namespace: pair.a, percent: 30, destinationIps: [pair.ipB] }),
         'tcp',
       );
-      let receipt: NftReceipt | undefined;
       const bytes = 128 * 1024;
+      const fault = {
+        inject: () => networkLoss.inject(ctx),
+        revert: (r: NftReceipt | undefined) => networkLoss.revert(r, ctx),
+      };
       try {
-        const r = await measureTcpTransfer(
-          pair,
-          { from: pair.a, to: pair.b, host: pair.ipB, bytes },
-          {
-            beforeSend: async () => {
-              receipt = await networkLoss.inject(ctx);
-            },
-          },
-        );
+        const r = await transferThrough(pair, { host: pair.ipB, bytes }, fault);
         console.log(
           `network-loss 30% egress, TCP ${bytes} B: ${r.error ?? `${r.received} B received`} in ${r.ms} ms, ${r.retransmitted} segments retransmitted`,
         );
@@ -90,7 +81,7 @@ describe.concurrent('linux/network-loss effect', () => {
         expect(r.received).toBe(bytes);
         expect(r.retransmitted, 'lost segments were sent again').toBeGreaterThan(0);
       } finally {
-        await networkLoss.revert(receipt, ctx);
+        await networkLoss.revert(undefined, ctx);
       }
     });
   });
@@ -106,10 +97,7 @@ describe.concurrent('linux/network-loss effect', () => {
       const receipt = await networkLoss.inject(ctx);
       try {
         expect(receipt.sink, 'ingress drops are silent by nature: no sink').toBeNull();
-        const [ping, udp] = await Promise.all([
-          measurePingLoss(pair, { from: pair.a, host: pair.ipB, count: 400 }),
-          measureUdpLoss(pair, { from: pair.a, to: pair.b, host: pair.ipB, count: 600 }),
-        ]);
+        const { ping, udp } = await pingAndUdp(pair, { host: pair.ipB });
         console.log(
           `network-loss 60% ingress: ping ${ping.lossPercent.toFixed(1)}%, UDP ${udp.lossPercent.toFixed(1)}%`,
         );
@@ -131,10 +119,7 @@ describe.concurrent('linux/network-loss effect', () => {
         const ctx = await faultCtx(parseTunables(networkLoss, { namespace: pair.a, percent }), `p${percent}`);
         const receipt = await networkLoss.inject(ctx);
         try {
-          const [udp, ping] = await Promise.all([
-            measureUdpLoss(pair, { from: pair.a, to: pair.b, host: pair.ipB, count: 100 }),
-            measurePingLoss(pair, { from: pair.a, host: pair.ipB, count: 50 }),
-          ]);
+          const { udp, ping } = await pingAndUdp(pair, { host: pair.ipB, pings: 50, datagrams: 100 });
           expect(udp.lossPercent).toBe(percent);
           expect(ping.lossPercent).toBe(percent);
           expect(ping.errors, 'no send errors: the drop is silent').toBe(0);

@@ -1,19 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { NftReceipt } from './net/nft-fault.js';
 import { networkPartition } from './network-partition.js';
-import {
-  faultCtx,
-  measurePingLoss,
-  measureTcpTransfer,
-  measureUdpLoss,
-  pairSetup,
-  tcpConnect,
-  tcpServer,
-  withNetnsPair,
-} from './testing/netns.js';
+import { faultCtx, pairSetup, tcpConnect, tcpServer, withNetnsPair } from './testing/netns.js';
+import { pingAndUdp, transferThrough } from './testing/protocols.js';
 
 faultContract(networkPartition, {
   pack: '@faultline/faults-linux',
@@ -58,16 +49,17 @@ describe.concurrent('linux/network-partition effect', () => {
       );
       const receipt = await networkPartition.inject(ctx);
       try {
-        const [ping, udp, untargeted] = await Promise.all([
-          measurePingLoss(pair, { from: pair.a, host: pair.ipB, count: 100 }),
-          measureUdpLoss(pair, { from: pair.a, to: pair.b, host: pair.ipB, count: 200 }),
-          measurePingLoss(pair, { from: pair.a, host: other, count: 100 }),
-        ]);
+        const { ping, udp, untargeted } = await pingAndUdp(pair, {
+          host: pair.ipB,
+          untargeted: other,
+          pings: 100,
+          datagrams: 200,
+        });
         expect(ping.lossPercent).toBe(100);
         expect(ping.errors, 'silent: ping is not told of the drop').toBe(0);
         expect(udp.lossPercent).toBe(100);
         expect(udp.errors).toBe(0);
-        expect(untargeted.lossPercent).toBeLessThanOrEqual(1);
+        expect(untargeted!.lossPercent).toBeLessThanOrEqual(1);
       } finally {
         await networkPartition.revert(receipt, ctx);
       }
@@ -82,22 +74,13 @@ describe.concurrent('linux/network-partition effect', () => {
         parseTunables(networkPartition, { namespace: pair.a, destinationIps: [pair.ipB] }),
         'heal',
       );
-      let receipt: NftReceipt | undefined;
       const bytes = 128 * 1024;
+      const fault = {
+        inject: () => networkPartition.inject(ctx),
+        revert: (r: NftReceipt | undefined) => networkPartition.revert(r, ctx),
+      };
       try {
-        const r = await measureTcpTransfer(
-          pair,
-          { from: pair.a, to: pair.b, host: pair.ipB, bytes },
-          {
-            beforeSend: async () => {
-              receipt = await networkPartition.inject(ctx);
-            },
-            whileSending: async () => {
-              await sleep(1200);
-              await networkPartition.revert(receipt, ctx);
-            },
-          },
-        );
+        const r = await transferThrough(pair, { host: pair.ipB, bytes, healAfterMs: 1200 }, fault);
         console.log(
           `network-partition, TCP ${bytes} B: ${r.error ?? `${r.received} B`} in ${r.ms} ms, ${r.retransmitted} retransmitted`,
         );
@@ -106,7 +89,7 @@ describe.concurrent('linux/network-partition effect', () => {
         expect(r.ms, 'it waited for the partition to heal').toBeGreaterThanOrEqual(1000);
         expect(r.retransmitted).toBeGreaterThan(0);
       } finally {
-        await networkPartition.revert(receipt, ctx);
+        await networkPartition.revert(undefined, ctx);
       }
     });
   });

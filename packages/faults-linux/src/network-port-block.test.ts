@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { networkPortBlock } from './network-port-block.js';
 import {
   faultCtx,
-  measurePingLoss,
   measureUdpLoss,
   pairSetup,
   tcpConnect,
   tcpServer,
   withNetnsPair,
 } from './testing/netns.js';
+import { pingAndUdp } from './testing/protocols.js';
 
 faultContract(networkPortBlock, {
   pack: '@faultline/faults-linux',
@@ -82,10 +82,9 @@ describe.concurrent('linux/network-port-block effect', () => {
       const receipt = await networkPortBlock.inject(ctx);
       try {
         expect(receipt.sink).toMatch(/^faultline[0-9a-f]{6}$/);
-        const [udp, udpOther, ping] = await Promise.all([
-          measureUdpLoss(pair, { from: pair.a, to: pair.b, host: pair.ipB, port: 7007, count: 200 }),
+        const [{ udp, ping }, udpOther] = await Promise.all([
+          pingAndUdp(pair, { host: pair.ipB, udpPort: 7007, pings: 100, datagrams: 200 }),
           measureUdpLoss(pair, { from: pair.a, to: pair.b, host: pair.ipB, port: 7008, count: 200 }),
-          measurePingLoss(pair, { from: pair.a, host: pair.ipB, count: 100 }),
         ]);
         expect(udp.lossPercent).toBe(100);
         expect(udp.errors, 'silent').toBe(0);
