@@ -40,11 +40,12 @@ function notRoot(): Capability | undefined {
 
 /**
  * Can this host load what the nft faults use — a netdev table with an egress hook (kernel >= 5.16)
- * that forwards to a device (`fwd`, the silent drop), an inet reject, a nat redirect — and make an
- * ifb device (the sink)? Checked in throwaway namespaces: `nft -c` validates and commits nothing.
+ * that forwards to a device (`fwd`, the silent drop), an inet reject, a nat redirect — and, with
+ * `sink`, make an ifb device (where silent drops go)? Checked in throwaway namespaces: `nft -c`
+ * validates and commits nothing.
  */
-export function nftCapability(): Promise<Capability> {
-  return once('nft', async () => {
+export function nftCapability(o: { sink?: boolean } = {}): Promise<Capability> {
+  return once(o.sink ? 'nft+ifb' : 'nft', async () => {
     const root = notRoot();
     if (root) return root;
     const script = [
@@ -80,6 +81,7 @@ export function nftCapability(): Promise<Capability> {
           : 'use a kernel >= 5.16 with CONFIG_NETFILTER_EGRESS, CONFIG_NF_TABLES_NETDEV, CONFIG_NFT_FWD_NETDEV, CONFIG_NFT_REJECT_INET, CONFIG_NFT_REDIR',
       };
     }
+    if (!o.sink) return { available: true };
     const ifb = await run('unshare', ['--net', 'ip', 'link', 'add', 'faultline_chk', 'type', 'ifb']);
     if (ifb.exitCode !== 0) {
       return {

@@ -66,7 +66,7 @@ export function nftFault<S extends v.GenericSchema<unknown, Tun>>(
     kind: o.kind,
     summary: o.summary,
     tunables: o.tunables,
-    check: () => nftCapability(),
+    check: () => nftCapability({ sink: true }),
     async inject(ctx) {
       const t: Tun = ctx.tunables;
       const plan = o.plan(ctx.tunables);

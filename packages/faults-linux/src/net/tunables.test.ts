@@ -7,7 +7,7 @@ import { networkLoss } from '../network-loss.js';
 import { networkPartition } from '../network-partition.js';
 import { networkPortBlock } from '../network-port-block.js';
 import { networkRateLimit } from '../network-rate-limit.js';
-import { buildDeleteScript, buildTableScript } from './nft.js';
+import { buildDeleteScript, buildTableScript, type TableSpec } from './nft.js';
 import { parsePortSelector } from './tunables.js';
 
 const bad = (def: Parameters<typeof parseTunables>[0], t: unknown) => {
@@ -104,7 +104,7 @@ describe('nft scripts', () => {
     );
   });
   it('100% loss matches every packet with no numgen; an egress drop without a sink is refused; revert deletes idempotently', () => {
-    const spec = {
+    const spec: TableSpec = {
       name: 't',
       family: 'netdev',
       interfaces: ['eth0'],
@@ -113,7 +113,7 @@ describe('nft scripts', () => {
       whitelistSsh: false,
       verdict: { type: 'loss', percent: 100 },
       match: { remoteIps: [], protocol: 'all', localPorts: [], remotePorts: [] },
-    } as const;
+    };
     const s = buildTableScript({ ...spec, sink: 'faultlinesink01' });
     expect(s).toContain('meta protocol { ip, ip6 } fwd to "faultlinesink01"');
     expect(s).not.toContain('numgen');
