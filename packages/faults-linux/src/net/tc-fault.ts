@@ -1,43 +1,12 @@
-import {
-  type Capability,
-  defineFault,
-  type FaultDefinition,
-  FaultlineError,
-  objectName,
-  type RevertContext,
-} from '@faultline/core';
+import { type Capability, defineFault, type FaultDefinition, type RevertContext } from '@faultline/core';
 import * as v from 'valibot';
-import type { EntriesOutput } from '../entries.js';
-import { addIfb, deviceName } from './devices.js';
+import { deviceName } from './devices.js';
 import { networkHealthCheck } from './health.js';
-import {
-  listInterfaces,
-  type NsOptions,
-  namespaceGone,
-  pickInterfaces,
-  requireNamespace,
-  resolveHosts,
-} from './netns.js';
-import type { PacketMatch } from './nft.js';
-import {
-  allocateHandle,
-  ingressRedirectLines,
-  injectionCookie,
-  listQdiscs,
-  type ShapeSpec,
-  shapeLines,
-  tcBatch,
-} from './tc.js';
-import {
-  type DeviceState,
-  ingressCookie,
-  readDevice,
-  readDevices,
-  readHooks,
-  refuseTaken,
-  removeOwned,
-} from './tc-state.js';
-import { type Direction, directionSchema, parsePortSelector, targetEntries } from './tunables.js';
+import { listInterfaces, type NsOptions, namespaceGone } from './netns.js';
+import { injectionCookie, type ShapeSpec } from './tc.js';
+import { injectShape, type ShapeTunables } from './tc-inject.js';
+import { type DeviceState, ingressCookie, readDevices, readHooks, removeOwned } from './tc-state.js';
+import { type Direction, directionSchema, targetEntries } from './tunables.js';
 
 /**
  * The tunables every tc fault shares: the nft faults' targets (interfaces, destinations, ports,
@@ -48,8 +17,6 @@ export const shapeTargetEntries = {
   /** egress (the interface's root qdisc), ingress (through an ifb device), or both. */
   direction: v.optional(directionSchema, 'egress'),
 };
-
-type ShapeTunables = EntriesOutput<typeof shapeTargetEntries>;
 
 /** What revert needs: plain JSON. `previous` is the kernel default (handle 0:) — `add` refuses anything else. */
 export interface ShapeReceipt {
@@ -82,16 +49,6 @@ const pre = (ns: string | undefined) => (ns ? `ip netns exec ${ns} ` : '');
 function where(receipt: ShapeReceipt | undefined, ctx: RevertContext<unknown>): string | undefined {
   if (receipt) return receipt.namespace ?? undefined;
   return (ctx.tunables as Partial<ShapeTunables> | undefined)?.namespace;
-}
-
-/** The packets a fault's tunables target, host names already resolved. */
-function packetMatch(t: ShapeTunables, resolved: Record<string, string[]>): PacketMatch {
-  return {
-    remoteIps: [...t.destinationIps, ...Object.values(resolved).flat()],
-    protocol: t.protocol,
-    localPorts: t.sourcePorts.map((p) => parsePortSelector(p)!),
-    remotePorts: t.destinationPorts.map((p) => parsePortSelector(p)!),
-  };
 }
 
 /**
@@ -127,97 +84,7 @@ export function tcFault<S extends v.GenericSchema>(o: TcFaultOptions<S>): FaultD
     summary: o.summary,
     tunables: o.tunables,
     check: () => o.check(o.kind),
-    async inject(ctx) {
-      const t = ctx.tunables as ShapeTunables;
-      const ns = { namespace: t.namespace, signal: ctx.signal };
-      await requireNamespace(t.namespace);
-      const egress = t.direction !== 'ingress';
-      const ingress = t.direction !== 'egress';
-      const qdiscs = await listQdiscs({ ...ns, code: 'FL_INJECT' });
-      // an interface that is up has a qdisc: egress alone on named interfaces found in the listing
-      // needs no `ip link` (a process less); otherwise — none named, one down or missing, earlier
-      // ifbs to find — the interfaces are listed
-      const named = t.interfaces?.length ? [...new Set(t.interfaces)] : undefined;
-      const links =
-        !ingress && named?.every((d) => qdiscs.some((q) => q.dev === d))
-          ? named.map((name) => ({ name }))
-          : await listInterfaces(ns);
-      const interfaces = pickInterfaces(t.interfaces, links, t.namespace);
-      const resolved = await resolveHosts(t.destinationHosts, ns);
-      const match = packetMatch(t, resolved);
-      const shape = o.shape(ctx.tunables);
-      const cookie = injectionCookie(ctx.objectName);
-      // this step's own objects — a retry of this injection, or an earlier iteration of an `interval`
-      // step — are replaced; anything else on the hooks this injection needs is refused
-      const names = Array.from({ length: ctx.iteration + 1 }, (_, i) => objectName(ctx.runId, ctx.stepId, i));
-      const mine = new Set(names.map(injectionCookie));
-      const states = await Promise.all(interfaces.map((d) => readDevice(d, qdiscs, ns)));
-      for (const s of states) {
-        if (egress && s.root && !(s.rootCookie && mine.has(s.rootCookie)))
-          refuseTaken(s, 'root', t.namespace);
-        const theirs = ingressCookie(s);
-        if (ingress && s.ingress && !(theirs && mine.has(theirs))) refuseTaken(s, 'ingress', t.namespace);
-      }
-      const earlierIfbs = names.flatMap((n) => interfaces.map((d) => deviceName(n, d)));
-      const stale = states.filter((s) => s.rootCookie || ingressCookie(s));
-      if (stale.length || (ingress && links.some((l) => earlierIfbs.includes(l.name))))
-        await removeOwned(
-          mine,
-          stale,
-          earlierIfbs.filter((i) => links.some((l) => l.name === i)),
-          ns,
-        );
-      // never the handle an earlier iteration had: its late revert then cannot meet ours by handle
-      const handle = allocateHandle(
-        qdiscs,
-        interfaces,
-        stale.flatMap((s) => (s.root ? [s.root.handle] : [])),
-      );
-      const ifbs: Record<string, string> = ingress
-        ? Object.fromEntries(interfaces.map((d) => [d, deviceName(ctx.objectName, d)]))
-        : {};
-      const receipt: ShapeReceipt = {
-        namespace: t.namespace ?? null,
-        handle,
-        cookie,
-        direction: t.direction,
-        interfaces,
-        ifbs,
-        previous: Object.fromEntries(interfaces.map((d) => [d, '0:'])),
-        resolved,
-      };
-      const classify = { match, whitelistSsh: t.whitelistSsh };
-      try {
-        for (const ifb of Object.values(ifbs)) await addIfb(ifb, ctx.objectName, { ...ns, up: true });
-        const lines = interfaces.flatMap((dev) => [
-          ...(egress ? shapeLines(dev, handle, cookie, shape, { ...classify, dir: 'egress' }) : []),
-          ...(ingress
-            ? [
-                ...ingressRedirectLines(dev, ifbs[dev]!, cookie),
-                ...shapeLines(ifbs[dev]!, handle, cookie, shape, { ...classify, dir: 'ingress' }),
-              ]
-            : []),
-        ]);
-        ctx.log.debug('tc batch', { lines });
-        const r = await tcBatch(lines, ns);
-        if (r.exitCode !== 0) {
-          const unknown = /qdisc kind is unknown/i.test(r.stderr);
-          throw new FaultlineError(
-            unknown ? 'FL_CAPABILITY' : 'FL_INJECT',
-            unknown ? ((await o.check(o.kind)).reason ?? r.stderr) : `tc failed: ${r.stderr.trim()}`,
-            { details: { command: r.command } },
-          );
-        }
-      } catch (e) {
-        const states = await readDevices(interfaces, ns).catch(() => []);
-        await removeOwned(new Set([cookie]), states, Object.values(ifbs), {
-          ...ns,
-          emptyIngress: ingress ? interfaces : [],
-        }).catch(() => {});
-        throw e;
-      }
-      return receipt;
-    },
+    inject: (ctx) => injectShape(ctx, o.shape(ctx.tunables), () => o.check(o.kind)),
     async revert(receipt, ctx) {
       const namespace = where(receipt, ctx);
       if (await namespaceGone(namespace)) return;
