@@ -91,36 +91,39 @@ export async function injectShape(
   const ifbs: Record<string, string> = ingress
     ? Object.fromEntries(interfaces.map((d) => [d, deviceName(ctx.objectName, d)]))
     : {};
-  // nothing half-made stays: an ingress qdisc added before its filter failed is ours too
-  const undo = async () => {
+  // nothing half-made stays; `emptyIngress`: interfaces whose ingress qdisc this batch added before
+  // it stopped (tc -batch stops at the first failing line and names it), so theirs is never taken
+  const undo = async (emptyIngress: string[] = []) => {
     const states = await readDevices(interfaces, ns).catch(() => []);
-    await removeOwned(new Set([cookie]), states, Object.values(ifbs), {
-      ...ns,
-      emptyIngress: ingress ? interfaces : [],
-    }).catch(() => {});
+    await removeOwned(new Set([cookie]), states, Object.values(ifbs), { ...ns, emptyIngress }).catch(
+      () => {},
+    );
   };
   /** Installs everything under `handle`; on failure removes what it added and says what tc said. */
   const install = async (handle: string): Promise<string | undefined> => {
+    const lines: string[] = [];
+    const ingressLine = new Map<string, number>();
+    for (const dev of interfaces) {
+      if (egress) lines.push(...shapeLines(dev, handle, cookie, shape, { ...classify, dir: 'egress' }));
+      if (!ingress) continue;
+      ingressLine.set(dev, lines.length + 1);
+      lines.push(
+        ...ingressRedirectLines(dev, ifbs[dev]!, cookie),
+        ...shapeLines(ifbs[dev]!, handle, cookie, shape, { ...classify, dir: 'ingress' }),
+      );
+    }
+    ctx.log.debug('tc batch', { lines });
     let r: Awaited<ReturnType<typeof tcBatch>>;
     try {
       for (const ifb of Object.values(ifbs)) await addIfb(ifb, ctx.objectName, { ...ns, up: true });
-      const lines = interfaces.flatMap((dev) => [
-        ...(egress ? shapeLines(dev, handle, cookie, shape, { ...classify, dir: 'egress' }) : []),
-        ...(ingress
-          ? [
-              ...ingressRedirectLines(dev, ifbs[dev]!, cookie),
-              ...shapeLines(ifbs[dev]!, handle, cookie, shape, { ...classify, dir: 'ingress' }),
-            ]
-          : []),
-      ]);
-      ctx.log.debug('tc batch', { lines });
       r = await tcBatch(lines, ns);
     } catch (e) {
       await undo();
       throw e; // no ifb devices on this kernel, an abort...
     }
     if (r.exitCode === 0) return undefined;
-    await undo();
+    const failed = Number(r.stderr.match(/Command failed -:(\d+)/)?.[1] ?? 0);
+    await undo([...ingressLine].filter(([, n]) => n < failed).map(([dev]) => dev));
     return r.stderr.trim();
   };
   const receipt = (handle: string): ShapeReceipt => ({

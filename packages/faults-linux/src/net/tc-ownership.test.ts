@@ -146,6 +146,22 @@ describe.concurrent('tc faults own exactly their objects', () => {
     });
   });
 
+  it("someone else's ingress qdisc, even an empty one, is refused and left as it was", {
+    timeout: 30_000,
+  }, async () => {
+    await withNetnsPair('flo', async (pair) => {
+      await pair.exec(pair.a, 'tc', ['qdisc', 'add', 'dev', pair.vethA, 'handle', 'ffff:', 'ingress']);
+      const ctx = await faultCtx(
+        parseTunables(networkRateLimit, { namespace: pair.a, rate: '10mbit', direction: 'ingress' }),
+        'theirs',
+      );
+      await expect(networkRateLimit.inject(ctx)).rejects.toThrow(/ingress qdisc .* faultline did not make/);
+      expect((await qdiscsOf(pair, pair.vethA)).map((q) => q.kind)).toContain('ingress');
+      expect(await networkRateLimit.present!(undefined, ctx)).toBe(false);
+      await pair.exec(pair.a, 'tc', ['qdisc', 'del', 'dev', pair.vethA, 'ingress']);
+    });
+  });
+
   it('an interval step re-injects over its previous iteration: verdict Pass, nothing left', {
     timeout: 60_000,
   }, async () => {
