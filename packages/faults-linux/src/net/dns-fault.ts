@@ -5,16 +5,15 @@ import { infraResponsive } from '../health/infra-responsive.js';
 import { nftCapability } from './capability.js';
 import {
   allocateGid,
-  dnsChainPriorities,
+  dnsTables,
   flushDnsConntrack,
   isLoopback,
-  isResolverGid,
   RESOLVER_UID,
   redirectScript,
   stubOwners,
   systemNameservers,
 } from './dns-redirect.js';
-import { namespaceGone, netnsInode, processNetnsInode, requireNamespace } from './netns.js';
+import { namespaceGone, requireNamespace } from './netns.js';
 import { applyScript, buildDeleteScript, tablePresent } from './nft.js';
 import { findResolvers, type ResolverRules, resolverAlive, startResolver, stopResolver } from './resolver.js';
 import { ipSchema, namespaceSchema, portSchema } from './tunables.js';
@@ -111,21 +110,17 @@ export function dnsFault<S extends v.GenericSchema<unknown, DnsTunables>>(o: {
       await requireNamespace(t.namespace);
       return serialized(t.namespace, async () => {
         const nameservers = t.upstreamServer ? [t.upstreamServer] : systemNameservers(t.namespace);
-        const all = findResolvers();
-        // a retry of this same injection: its earlier resolver goes first
-        for (const r of all.filter((r) => r.name === ctx.objectName)) await stopResolver(r.pid, r.startTime);
-        const here = netnsInode(t.namespace);
-        // only faultline's own resolvers, with a group in faultline's range: exempting anything else's
-        // group (root's, say) would let that group's queries past every DNS fault
-        const before = all.filter(
-          (r) => r.name !== ctx.objectName && isResolverGid(r.gid) && processNetnsInode(r.pid) === here,
-        );
-        const gid = allocateGid(all.map((r) => r.gid));
         const stubs = nameservers.filter(isLoopback);
-        const [priorities, stubUids] = await Promise.all([
-          dnsChainPriorities(ns),
-          stubOwners(stubs, t.port, ns),
-        ]);
+        const [tables, stubUids] = await Promise.all([dnsTables(ns), stubOwners(stubs, t.port, ns)]);
+        // a retry of this same injection: its earlier resolver goes first (the only case that scans /proc)
+        if (tables.some((x) => x.table === ctx.objectName))
+          for (const old of findResolvers().filter((x) => x.name === ctx.objectName))
+            await stopResolver(old.pid, old.startTime);
+        const others = tables.filter((x) => x.table !== ctx.objectName);
+        // the resolvers already here are the groups the other tables let through (each its own and
+        // those before it); a new group is one none of them has
+        const before = [...new Set(others.flatMap((x) => x.gids))];
+        const gid = allocateGid(before);
         const r = await startResolver({
           ...ns,
           name: ctx.objectName,
@@ -153,8 +148,8 @@ export function dnsFault<S extends v.GenericSchema<unknown, DnsTunables>>(o: {
             table: ctx.objectName,
             port: t.port,
             listenPort: r.listenPort,
-            priority: Math.min(-100, ...priorities) - 1,
-            exemptGids: [...new Set([...before.map((b) => b.gid!), gid])],
+            priority: Math.min(-100, ...others.map((x) => x.priority)) - 1,
+            exemptGids: [...before, gid],
             exemptUids: rootStub ? [] : stubUids,
             ...(rootStub ? { onlyTo: stubs } : {}),
           });

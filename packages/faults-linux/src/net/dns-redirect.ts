@@ -102,20 +102,44 @@ export async function stubOwners(
   return [...uids];
 }
 
-/** The priorities of the other faultline DNS tables' nat output chains in the namespace. */
-export async function dnsChainPriorities(opts: NsOptions): Promise<number[]> {
-  const r = await nsRun('nft', ['-j', 'list', 'chains'], opts);
+/** A faultline DNS table found in the namespace: its name, its nat priority, the groups it lets through. */
+export interface DnsTable {
+  table: string;
+  priority: number;
+  gids: number[];
+}
+
+type NftItem = {
+  chain?: { table: string; type?: string; hook?: string; prio?: number };
+  rule?: {
+    table: string;
+    expr?: { match?: { left?: { meta?: { key?: string } }; right?: number | { set?: number[] } } }[];
+  };
+};
+
+/**
+ * The faultline DNS tables already in the namespace (`nft -j list ruleset`, one process): each one's
+ * priority, and the resolver groups it exempts — its own and those before it — so a new fault knows
+ * which resolvers exist here without scanning /proc.
+ */
+export async function dnsTables(opts: NsOptions): Promise<DnsTable[]> {
+  const r = await nsRun('nft', ['-j', 'list', 'ruleset'], opts);
   if (r.exitCode !== 0) return [];
-  const items = (
-    JSON.parse(r.stdout || '{"nftables":[]}') as {
-      nftables: { chain?: { table: string; type?: string; hook?: string; prio?: number } }[];
+  const items = (JSON.parse(r.stdout || '{"nftables":[]}') as { nftables: NftItem[] }).nftables;
+  const out = new Map<string, DnsTable>();
+  for (const { chain } of items) {
+    if (chain?.table.startsWith('faultline_') && chain.type === 'nat' && chain.hook === 'output')
+      out.set(chain.table, { table: chain.table, priority: chain.prio ?? -100, gids: [] });
+  }
+  for (const { rule } of items) {
+    const t = rule && out.get(rule.table);
+    for (const e of t ? (rule.expr ?? []) : []) {
+      if (e.match?.left?.meta?.key !== 'skgid') continue;
+      const right = e.match.right;
+      t!.gids.push(...(typeof right === 'number' ? [right] : (right?.set ?? [])).filter(isResolverGid));
     }
-  ).nftables;
-  return items.flatMap((i) =>
-    i.chain?.table.startsWith('faultline_') && i.chain.type === 'nat' && i.chain.hook === 'output'
-      ? [i.chain.prio ?? -100]
-      : [],
-  );
+  }
+  return [...out.values()];
 }
 
 /** What a DNS fault's redirect table holds. */
