@@ -44,6 +44,9 @@ describe.concurrent('tc faults own exactly their objects', () => {
         expect(await networkRateLimit.present!(withReceipt ? receipt : undefined, ctx)).toBe(true);
         await networkRateLimit.revert(withReceipt ? receipt : undefined, ctx);
         expect((await qdiscsOf(pair, pair.vethA)).map((q) => q.kind)).toEqual(['noqueue']);
+        // the blackhole also failed the neighbour entry of B (its ARP replies went nowhere): one ping
+        // re-resolves it, as it would for any host after an outage, before the loss is measured
+        await pair.exec(pair.a, 'ping', ['-n', '-q', '-c', '1', '-W', '3', pair.ipB]);
         expect((await measurePingLoss(pair, { from: pair.a, host: pair.ipB, count: 20 })).lossPercent).toBe(
           0,
         );
