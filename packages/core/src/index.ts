@@ -85,6 +85,8 @@ export {
   type DurationInput,
   durationSchema,
   formatDuration,
+  MAX_DURATION_MS,
+  MAX_SIZE_BYTES,
   parseDuration,
   parsePercent,
   parseSize,
