@@ -24,8 +24,10 @@ export interface HostChildArgs {
   /** A disk fill in this directory. */
   fillDir?: string;
   fillSize?: string;
-  /** Pause this pid (SIGSTOP). */
+  /** Pause this pid (SIGSTOP) and, by default, every process below it. */
   pausePid?: number;
+  /** How to pause it (default signal). */
+  pauseMethod?: 'signal' | 'freezer';
   /** The chaos window (default 60 s: the parent kills the host long before). */
   duration?: string;
   /** The faults' default health-check probes (default true). */

@@ -42,7 +42,11 @@ if (args.fillDir)
     linux.diskFill({ path: args.fillDir, size: args.fillSize ?? '4MiB', safetyFloor: '256MiB' }),
     step('fill'),
   ]);
-if (args.pausePid !== undefined) faults.push([linux.processPause({ pids: [args.pausePid] }), step('pause')]);
+if (args.pausePid !== undefined)
+  faults.push([
+    linux.processPause({ pids: [args.pausePid], method: args.pauseMethod ?? 'signal' }),
+    step('pause'),
+  ]);
 
 const run = rt.run(
   experiment('a host that dies')
