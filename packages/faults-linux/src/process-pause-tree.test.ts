@@ -176,16 +176,16 @@ describe('linux/process-pause of a process tree', () => {
           const r = await processPause.inject(ctx);
           try {
             expect(await progressed(tree, 150)).toEqual([]);
+            // what the sentinel has after kill -9: the journal entry's facts, and the receipt or not
+            const { runId, stepId, iteration, objectName, stateDir } = ctx;
+            const facts = { runId, stepId, iteration, objectName, stateDir, tunables: ctx.tunables as Json };
+            const receipt = withReceipt ? (r as unknown as Json) : undefined;
+            const pack = '@faultline/faults-linux';
             const res = await revertInFreshProcess({
-              pack: '@faultline/faults-linux',
+              pack,
               kind: processPause.kind,
-              receipt: withReceipt ? (r as unknown as Json) : undefined,
-              runId: ctx.runId,
-              stepId: ctx.stepId,
-              iteration: ctx.iteration,
-              objectName: ctx.objectName,
-              tunables: ctx.tunables as Json,
-              stateDir: ctx.stateDir,
+              receipt,
+              ...facts,
               checkPresent: true,
             });
             expect(res).toEqual({ ok: true, present: false });

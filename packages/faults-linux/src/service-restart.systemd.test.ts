@@ -20,24 +20,21 @@ const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const support = await systemdContainerSupport();
 if (!support.available) console.log(`service-restart against systemd skipped: ${support.reason}`);
 
-/** A unit whose start writes `<start> <end>` of its ExecStartPre (0.4 s) to /run/<unit>.starts. */
-const timedUnit = `[Unit]
+/** A unit that runs `sleep infinity` after `startPre`, started at boot, never refused for starting often. */
+const unit = (startPre: string) => `[Unit]
 StartLimitIntervalSec=0
 [Service]
-ExecStartPre=/bin/sh -c 'a=$(date +%%s.%%N); sleep 0.4; echo "$a $(date +%%s.%%N)" >> /run/%n.starts'
+ExecStartPre=/bin/sh -c '${startPre}'
 ExecStart=/bin/sleep infinity
 [Install]
 WantedBy=multi-user.target
 `;
+/** Each start writes `<start> <end>` of its ExecStartPre (0.4 s) to /run/<unit>.starts. */
+const timedUnit = unit('a=$(date +%%s.%%N); sleep 0.4; echo "$a $(date +%%s.%%N)" >> /run/%n.starts');
 /** Starts at boot; any later start fails its config check until /run/fl-bad.once is removed. */
-const badUnit = `[Unit]
-StartLimitIntervalSec=0
-[Service]
-ExecStartPre=/bin/sh -c 'if [ -e /run/fl-bad.once ]; then echo "config check failed: /etc/fl-bad.conf is broken" >&2; exit 1; fi; touch /run/fl-bad.once'
-ExecStart=/bin/sleep infinity
-[Install]
-WantedBy=multi-user.target
-`;
+const badUnit = unit(
+  'if [ -e /run/fl-bad.once ]; then echo "config check failed: /etc/fl-bad.conf is broken" >&2; exit 1; fi; touch /run/fl-bad.once',
+);
 
 let c: SystemdContainer | undefined;
 let booting: Promise<SystemdContainer> | undefined;
