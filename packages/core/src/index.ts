@@ -83,6 +83,7 @@ export type {
 } from './spec.js';
 export {
   type DurationInput,
+  type DurationOptions,
   durationSchema,
   formatDuration,
   MAX_DURATION_MS,

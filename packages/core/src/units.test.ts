@@ -84,6 +84,10 @@ describe('units: one parser for durations, sizes, percents', () => {
     const r = v.safeParse(durationSchema(), '999999999h');
     expect(r.success).toBe(false);
     expect(r.issues?.[0]?.message).toMatch(/longer than faultline can wait/);
+    // an age nothing waits for may be longer, with its own bound
+    expect(parseDuration('720h', { max: Number.MAX_SAFE_INTEGER })).toBe(720 * 3_600_000);
+    expect(code(() => parseDuration('720h'))).toBe('FL_DURATION');
+    expect(v.safeParse(durationSchema({ max: 1000 }), '2s').success).toBe(false);
     for (const wrong of [null, {}, [], true])
       expect(code(() => parseDuration(wrong as never))).toBe('FL_DURATION');
   });

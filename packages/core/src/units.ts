@@ -38,22 +38,32 @@ export type DurationInput = string | number;
 /** A size as the specs write it: `'512MiB'`, `'1GB'`, `'4k'`, or a number of bytes. */
 export type SizeInput = string | number;
 
+/** Options of {@link parseDuration} and {@link durationSchema}. */
+export interface DurationOptions {
+  /**
+   * The longest accepted, in ms. Default {@link MAX_DURATION_MS}: right for anything faultline waits
+   * for. A duration nothing waits on — an age, a retention (`olderThan: '720h'`) — may pass a larger one.
+   */
+  max?: number;
+}
+
 /**
- * Parses a duration into milliseconds, 0 to {@link MAX_DURATION_MS}. Throws `FL_DURATION` with the
- * accepted forms, or with the bound when it is longer.
+ * Parses a duration into milliseconds, 0 to {@link MAX_DURATION_MS} (or `max`). Throws `FL_DURATION`
+ * with the accepted forms, or with the bound when it is longer.
  */
-export function parseDuration(input: DurationInput): number {
+export function parseDuration(input: DurationInput, opts: DurationOptions = {}): number {
+  const max = opts.max ?? MAX_DURATION_MS;
   if (typeof input === 'number') {
     if (!Number.isFinite(input) || input < 0)
       throw new FaultlineError(
         'FL_DURATION',
         `duration ${input} must be a finite number of milliseconds >= 0`,
       );
-    return withinDurationBound(input, String(input));
+    return withinDurationBound(input, String(input), max);
   }
   if (typeof input !== 'string') throw notA('duration', input);
   const known = parsedDurations.get(input);
-  if (known !== undefined) return known;
+  if (known !== undefined) return withinDurationBound(known, `'${input}'`, max);
   if (input.length > MAX_UNIT_TEXT) throw tooLong('duration', input);
   const s = input.trim();
   const parts = s.match(/^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/) ? s.match(/\d+(?:\.\d+)?(?:ms|s|m|h)/g) : null;
@@ -68,17 +78,20 @@ export function parseDuration(input: DurationInput): number {
     const [, n, unit] = p.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)$/)!;
     ms += Number(n) * DURATION_UNITS[unit!]!;
   }
-  const result = withinDurationBound(Math.round(ms), `'${input}'`);
+  const result = Math.round(ms);
   if (parsedDurations.size >= 512) parsedDurations.clear();
-  parsedDurations.set(input, result);
-  return result;
+  // cached unbounded (each caller has its own bound); a value no number holds is never cached
+  if (Number.isFinite(result)) parsedDurations.set(input, result);
+  return withinDurationBound(result, `'${input}'`, max);
 }
 
-function withinDurationBound(ms: number, shown: string): number {
-  if (ms <= MAX_DURATION_MS) return ms;
+function withinDurationBound(ms: number, shown: string, max: number): number {
+  if (ms <= max) return ms;
   throw new FaultlineError(
     'FL_DURATION',
-    `duration ${shown} is longer than faultline can wait: at most ${MAX_DURATION_MS} ms (about 24.8 days, the longest a Node timer honours); write a shorter one`,
+    max === MAX_DURATION_MS
+      ? `duration ${shown} is longer than faultline can wait: at most ${MAX_DURATION_MS} ms (about 24.8 days, the longest a Node timer honours); write a shorter one`
+      : `duration ${shown} is too long: at most ${max} ms`,
   );
 }
 
@@ -168,10 +181,14 @@ function parsedBy(parse: (x: string | number) => unknown) {
 }
 
 /**
- * A valibot schema for a duration tunable, bounded by {@link MAX_DURATION_MS}; the output stays as
- * written (JSON-safe), read it with {@link parseDuration}.
+ * A valibot schema for a duration tunable, bounded by {@link MAX_DURATION_MS} (or `max`); the output
+ * stays as written (JSON-safe), read it with {@link parseDuration}.
  */
-export const durationSchema = () => v.pipe(v.union([v.string(), v.number()]), parsedBy(parseDuration));
+export const durationSchema = (opts: DurationOptions = {}) =>
+  v.pipe(
+    v.union([v.string(), v.number()]),
+    parsedBy((x) => parseDuration(x, opts)),
+  );
 
 /** A valibot schema for a size tunable, bounded by {@link MAX_SIZE_BYTES}; read it with {@link parseSize}. */
 export const sizeSchema = () => v.pipe(v.union([v.string(), v.number()]), parsedBy(parseSize));
