@@ -18,30 +18,58 @@ export type Comparator =
   | { type: 'string'; criteria: Exclude<(typeof STRING_CRITERIA)[number], 'oneOf'>; value: string }
   | { type: 'string'; criteria: 'oneOf'; value: string[] };
 
-const num = v.number();
-/** The valibot schema of {@link Comparator}; a `matches` pattern must compile. */
-export const comparatorSchema: v.GenericSchema<Comparator> = v.union([
-  v.object({
-    type: v.picklist(['int', 'float']),
-    criteria: v.picklist(['>=', '<=', '==', '!=', '>', '<']),
-    value: num,
-  }),
-  v.object({ type: v.picklist(['int', 'float']), criteria: v.literal('oneOf'), value: v.array(num) }),
-  v.object({
-    type: v.picklist(['int', 'float']),
-    criteria: v.literal('between'),
-    value: v.pipe(
-      v.tuple([num, num]),
-      v.check(([a, b]) => a <= b, 'between needs [low, high] with low <= high'),
-    ),
-  }),
-  v.object({
-    type: v.literal('string'),
-    criteria: v.picklist(['equal', 'notEqual', 'contains', 'matches', 'notMatches']),
-    value: v.string(),
-  }),
-  v.object({ type: v.literal('string'), criteria: v.literal('oneOf'), value: v.array(v.string()) }),
-]) as v.GenericSchema<Comparator>;
+// a comparator travels as JSON (journal, agent): Infinity or NaN would arrive as null
+const num = v.pipe(v.number(), v.finite('a comparator value must be a finite number'));
+
+/** The numbers a number comparator names, whatever its criteria. */
+const valuesOf = (c: { value: number | number[] }): number[] =>
+  Array.isArray(c.value) ? c.value : [c.value];
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The valibot schema of {@link Comparator}; an `int` comparator compares with whole numbers; a `matches` pattern must compile. */
+export const comparatorSchema: v.GenericSchema<Comparator> = v.pipe(
+  v.union(
+    [
+      v.object({
+        type: v.picklist(['int', 'float']),
+        criteria: v.picklist(['>=', '<=', '==', '!=', '>', '<']),
+        value: num,
+      }),
+      v.object({ type: v.picklist(['int', 'float']), criteria: v.literal('oneOf'), value: v.array(num) }),
+      v.object({
+        type: v.picklist(['int', 'float']),
+        criteria: v.literal('between'),
+        value: v.pipe(
+          v.tuple([num, num]),
+          v.check(([a, b]) => a <= b, 'between needs [low, high] with low <= high'),
+        ),
+      }),
+      v.object({
+        type: v.literal('string'),
+        criteria: v.picklist(['equal', 'notEqual', 'contains', 'matches', 'notMatches']),
+        value: v.string(),
+      }),
+      v.object({ type: v.literal('string'), criteria: v.literal('oneOf'), value: v.array(v.string()) }),
+    ],
+    "a comparator is { type, criteria, value }: type 'int' or 'float' with a finite number (a list for oneOf, [low, high] for between), or type 'string' with a string (a list for oneOf)",
+  ),
+  v.check(
+    (c) => c.type !== 'int' || valuesOf(c as { value: number | number[] }).every(Number.isSafeInteger),
+    "an int comparator compares with whole numbers: use type 'float' for fractions",
+  ),
+  v.check(
+    (c) => (c.criteria !== 'matches' && c.criteria !== 'notMatches') || compiles(c.value as string),
+    'the pattern of matches/notMatches is not a valid regular expression',
+  ),
+) as v.GenericSchema<Comparator>;
 
 /** What a comparison found: whether it held, and a sentence for the probe's message. */
 export interface Comparison {

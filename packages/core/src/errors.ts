@@ -5,7 +5,7 @@
 export const ERROR_CODES = {
   FL_TUNABLES: 'A fault or probe was given tunables its schema rejects. Nothing was injected.',
   FL_SPEC: 'An experiment spec is malformed or inconsistent. Nothing was injected.',
-  FL_DURATION: 'A duration, size or percent string could not be parsed.',
+  FL_DURATION: 'A duration, size or percent could not be parsed, or is beyond what faultline can honour.',
   FL_UNKNOWN_KIND: 'No registered pack provides this fault or probe kind.',
   FL_DUPLICATE_KIND: 'Two registered definitions claim the same kind.',
   FL_HUB: 'A hub or template could not be loaded or has no such template.',

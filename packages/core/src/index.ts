@@ -83,8 +83,11 @@ export type {
 } from './spec.js';
 export {
   type DurationInput,
+  type DurationOptions,
   durationSchema,
   formatDuration,
+  MAX_DURATION_MS,
+  MAX_SIZE_BYTES,
   parseDuration,
   parsePercent,
   parseSize,

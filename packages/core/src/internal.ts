@@ -27,6 +27,7 @@ export type { SentinelCommand, SentinelConfig } from './sentinel/protocol.js';
 export {
   experimentSpecSchema,
   faultStepSchema,
+  MAX_CONCURRENCY,
   PROBE_MODES,
   probeSpecSchema,
   runPropertiesSchema,

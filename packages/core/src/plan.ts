@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { FaultlineError } from './errors.js';
+import { whereNotJson } from './json.js';
 import type { FaultDefinition, ProbeDefinition } from './model.js';
 import { parseTunables, type Registry } from './registry.js';
 import {
@@ -49,6 +50,14 @@ export interface Plan {
  * FL_TUNABLES or FL_DURATION with a message that says where.
  */
 export function planExperiment(input: unknown, registry: Registry): Plan {
+  // a spec is stored, journaled and sent to agents as JSON: what JSON would change is refused here,
+  // not discovered later as a null (the schema alone cannot see keys it skips, such as `constructor`)
+  const notJson = whereNotJson(input);
+  if (notJson !== undefined) {
+    throw new FaultlineError('FL_SPEC', `the experiment spec is not plain JSON: ${notJson}`, {
+      details: { issues: [notJson] },
+    });
+  }
   const parsed = v.safeParse(experimentSpecSchema, input);
   if (!parsed.success) {
     const issues = parsed.issues.map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`);

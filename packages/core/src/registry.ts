@@ -100,7 +100,22 @@ export function parseTunables<T extends v.GenericSchema>(
   def: { kind: string; tunables: T },
   input: unknown,
 ): v.InferOutput<T> {
-  const r = v.safeParse(def.tunables, input ?? {});
+  let r: v.SafeParseResult<T>;
+  try {
+    r = v.safeParse(def.tunables, input ?? {});
+  } catch (e) {
+    // a pack's check that parses a unit (parseSize in a cross-field check) meets a value whose own
+    // schema already failed: the input is still bad tunables, not an error of another kind
+    if (!(e instanceof FaultlineError)) throw e;
+    throw new FaultlineError(
+      'FL_TUNABLES',
+      `bad tunables for ${def.kind}: ${e.message.replace(/^FL_[A-Z_]+: /, '')}`,
+      {
+        cause: e,
+        details: { kind: def.kind, issues: [e.message] },
+      },
+    );
+  }
   if (r.success) return r.output;
   const issues = r.issues.map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`);
   throw new FaultlineError('FL_TUNABLES', `bad tunables for ${def.kind}: ${issues.join('; ')}`, {

@@ -7,11 +7,12 @@ export const PROBE_MODES = ['SOT', 'EOT', 'Edge', 'Continuous', 'OnChaos'] as co
 /** SOT: once before; EOT: once after; Edge: before and after; Continuous: all along; OnChaos: while in effect. */
 export type ProbeMode = (typeof PROBE_MODES)[number];
 
+// a spec is JSON: a number JSON cannot carry (Infinity, NaN) would reach the journal or an agent as null
 const jsonSchema: v.GenericSchema<Json> = v.lazy(() =>
   v.union([
     v.null(),
     v.boolean(),
-    v.number(),
+    v.pipe(v.number(), v.finite('a number in a spec must be finite (JSON has no Infinity or NaN)')),
     v.string(),
     v.array(jsonSchema),
     v.record(v.string(), jsonSchema),
@@ -20,7 +21,7 @@ const jsonSchema: v.GenericSchema<Json> = v.lazy(() =>
 const jsonObjectSchema = v.record(v.string(), jsonSchema) as v.GenericSchema<JsonObject>;
 
 /** A probe's run properties; durations as strings ('5s') or milliseconds. */
-export const runPropertiesSchema = v.object({
+export const runPropertiesSchema = v.strictObject({
   /** One attempt's bound; the probe fails (never hangs) at it. */
   timeout: v.optional(durationSchema(), '5s'),
   /** Wait between attempts. */
@@ -49,7 +50,7 @@ const kindSchema = v.pipe(
 );
 
 /** A probe in a spec. */
-export const probeSpecSchema = v.object({
+export const probeSpecSchema = v.strictObject({
   name: nameSchema,
   kind: kindSchema,
   tunables: v.optional(jsonObjectSchema, {}),
@@ -61,11 +62,14 @@ export type ProbeSpec = v.InferInput<typeof probeSpecSchema>;
 /** A probe with defaults applied. */
 export type ResolvedProbeSpec = v.InferOutput<typeof probeSpecSchema>;
 
+/** The most faults a parallel group may inject at once: each holds a journal entry and commands in flight. */
+export const MAX_CONCURRENCY = 1024;
+
 /** A step id names kernel objects (`faultline_<run8>_<id>`): short, lower case. */
 export const STEP_ID = /^[a-z0-9][a-z0-9_-]{0,23}$/;
 
 /** One fault in an experiment. */
-export const faultStepSchema = v.object({
+export const faultStepSchema = v.strictObject({
   id: v.pipe(
     v.string(),
     v.regex(STEP_ID, 'a step id is 1-24 chars of a-z 0-9 _ - (it names kernel objects)'),
@@ -90,25 +94,28 @@ export type FaultStepInput = v.InferInput<typeof faultStepSchema>;
 export type FaultStep = v.InferOutput<typeof faultStepSchema>;
 
 /** A step: one fault, or several injected together (a parallel group). */
-export const stepSchema = v.object({
+export const stepSchema = v.strictObject({
   name: v.optional(nameSchema),
   faults: v.pipe(v.array(faultStepSchema), v.minLength(1, 'a step needs at least one fault')),
 });
 
 /** The experiment spec: plain, versioned JSON (store it, send it to an agent, load it from a hub). */
 export const experimentSpecSchema = v.pipe(
-  v.object({
+  v.strictObject({
     apiVersion: v.literal('faultline/v1'),
     kind: v.literal('Experiment'),
-    metadata: v.object({
+    metadata: v.strictObject({
       name: nameSchema,
       description: v.optional(v.string()),
       labels: v.optional(v.record(v.string(), v.string())),
     }),
-    spec: v.object({
+    spec: v.strictObject({
       steps: v.pipe(v.array(stepSchema), v.minLength(1, 'an experiment needs at least one step')),
-      /** Bound on faults injected at once in a parallel group. */
-      concurrency: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 16),
+      /** Bound on faults injected at once in a parallel group (1..{@link MAX_CONCURRENCY}). */
+      concurrency: v.optional(
+        v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_CONCURRENCY)),
+        16,
+      ),
     }),
   }),
   v.check((s) => {

@@ -1,6 +1,16 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { isFaultlineError } from './errors.js';
-import { formatDuration, parseDuration, parsePercent, parseSize } from './units.js';
+import {
+  durationSchema,
+  formatDuration,
+  MAX_DURATION_MS,
+  MAX_SIZE_BYTES,
+  parseDuration,
+  parsePercent,
+  parseSize,
+  sizeSchema,
+} from './units.js';
 
 const code = (f: () => unknown) => {
   try {
@@ -50,6 +60,46 @@ describe('units: one parser for durations, sizes, percents', () => {
         code(() => parsePercent(bad)),
         String(bad),
       ).toBe('FL_DURATION');
+  });
+  it('durations are bounded by what a Node timer honours: longer ones are refused, not shortened', () => {
+    expect(MAX_DURATION_MS).toBe(2 ** 31 - 1);
+    expect(parseDuration(MAX_DURATION_MS)).toBe(MAX_DURATION_MS);
+    expect(parseDuration('596h')).toBe(596 * 3_600_000); // 24.8 days fit
+    for (const bad of [
+      '999999999h',
+      '597h',
+      `${10 ** 400}ms`,
+      '1'.repeat(65),
+      1e308,
+      MAX_DURATION_MS + 1,
+      Infinity,
+    ]) {
+      expect(
+        code(() => parseDuration(bad)),
+        String(bad),
+      ).toBe('FL_DURATION');
+    }
+    expect(() => parseDuration('999999999h')).toThrow(/at most 2147483647 ms/);
+    // the schema says the same, and a JSON caller's wrong type is a FaultlineError, not a TypeError
+    const r = v.safeParse(durationSchema(), '999999999h');
+    expect(r.success).toBe(false);
+    expect(r.issues?.[0]?.message).toMatch(/longer than faultline can wait/);
+    // an age nothing waits for may be longer, with its own bound
+    expect(parseDuration('720h', { max: Number.MAX_SAFE_INTEGER })).toBe(720 * 3_600_000);
+    expect(code(() => parseDuration('720h'))).toBe('FL_DURATION');
+    expect(v.safeParse(durationSchema({ max: 1000 }), '2s').success).toBe(false);
+    for (const wrong of [null, {}, [], true])
+      expect(code(() => parseDuration(wrong as never))).toBe('FL_DURATION');
+  });
+  it('sizes are bounded by the largest byte count a number holds exactly', () => {
+    expect(parseSize(MAX_SIZE_BYTES)).toBe(MAX_SIZE_BYTES);
+    expect(parseSize('8191TiB')).toBe(8191 * 1024 ** 4); // just under 8 PiB
+    for (const bad of [`1${'0'.repeat(300)}`, '9999999TiB', 2 ** 53, 1e308, '1'.repeat(65)])
+      expect(
+        code(() => parseSize(bad)),
+        String(bad),
+      ).toBe('FL_DURATION');
+    expect(v.safeParse(sizeSchema(), '9999999TiB').issues?.[0]?.message).toMatch(/too large/);
   });
   it('formats durations the way specs write them', () => {
     expect(formatDuration(30_000)).toBe('30s');

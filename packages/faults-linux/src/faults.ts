@@ -31,7 +31,7 @@ export const faults = {
   /** `linux/disk-fill`: one file of a size (or a share of the filesystem). */ diskFill,
   /** `linux/fs-fill`: fill a filesystem up to a usage percent with real data. */ fsFill,
   /** `linux/process-kill`: signal processes by pid, name or pattern. */ processKill,
-  /** `linux/process-pause`: stop (or freeze) processes; revert resumes them. */ processPause,
+  /** `linux/process-pause`: stop (or freeze) processes and, by default, their descendants; revert resumes them all. */ processPause,
   /** `linux/service-restart`: restart systemd units; revert starts those still down. */ serviceRestart,
   /** `linux/network-loss`: drop a share of matching packets (nftables). */ networkLoss,
   /** `linux/network-partition`: blackhole matching traffic (nftables). */ networkPartition,

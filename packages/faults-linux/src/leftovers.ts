@@ -111,7 +111,16 @@ function pausedLeftovers(stateDir: string): Leftover[] {
   for (const f of listDir(dir).filter((n) => n.endsWith('.json'))) {
     let targets: ProcessRef[] = [];
     try {
-      targets = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { targets: ProcessRef[] }).targets;
+      // a tree pause records every member (and those that were stopped before it, to leave alone)
+      const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+        targets: ProcessRef[];
+        members?: ProcessRef[];
+        alreadyStopped?: ProcessRef[];
+      };
+      const before = r.alreadyStopped ?? [];
+      targets = (r.members ?? r.targets).filter(
+        (p) => !before.some((q) => q.pid === p.pid && q.startTime === p.startTime),
+      );
     } catch {
       continue;
     }

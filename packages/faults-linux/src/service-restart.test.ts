@@ -1,23 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { parseTunables, silentLogger } from '@faultline/core';
-import { faultContract } from '@faultline/core/testing';
 import { describe, expect, it } from 'vitest';
 import { testCtx } from '../test/helpers.js';
 import type { CommandResult } from './exec.js';
+import { systemctlArgv } from './host/systemd.js';
 import { restartServices, serviceRestart, startInactive, systemdCapability } from './service-restart.js';
 
 const pid1 = readFileSync('/proc/1/comm', 'utf8').trim();
-const noSystemd =
-  pid1 === 'systemd'
-    ? false
-    : `PID 1 is '${pid1}', not systemd (and tests never restart the host's services)`;
 
-// Restarting real units would touch the host: the contract runs only where a test unit could be made.
-faultContract(serviceRestart, {
-  pack: '@faultline/faults-linux',
-  skip: noSystemd || 'restarting real systemd units would touch this host',
-  setup: async () => ({ tunables: { services: ['faultline-test.service'] } }),
-});
+// the fault contract and the real restarts run against a systemd in a container:
+// service-restart.systemd.test.ts. Here: the argv, the schema, and what happens without systemd.
 
 /** A fake systemctl that records argv and answers is-active from a table (argv building only). */
 function fakeSystemctl(active: Record<string, boolean>) {
@@ -42,24 +34,47 @@ describe('linux/service-restart', () => {
       await expect(serviceRestart.inject(ctx)).rejects.toMatchObject({ code: 'FL_CAPABILITY' });
       await serviceRestart.revert(undefined, ctx); // nothing could have been restarted: a no-op
     }
-    expect(systemdCapability('init').available).toBe(false);
-    expect(systemdCapability('systemd').available).toBe(true);
+    const none = await systemdCapability(undefined, 'init', async () => []);
+    expect(none.available).toBe(false);
+    expect(none.fix).toMatch(/managerPid: <pid>/);
+    expect((await systemdCapability(undefined, 'systemd')).available).toBe(true);
   });
 
   it('builds serial and parallel restarts, and revert starts only what is down (argv only)', async () => {
     const serial = fakeSystemctl({});
     const t = parseTunables(serviceRestart, { services: ['a.service', 'b@1.service'], gap: '10ms' });
-    expect(await restartServices(t, serial.exec)).toEqual(['a.service', 'b@1.service']);
+    expect((await restartServices(t, serial.exec)).map((r) => r.unit)).toEqual(['a.service', 'b@1.service']);
+    // each restart reads the main PID before and after
     expect(serial.calls).toEqual([
+      ['systemctl', 'show', '-p', 'MainPID', '--value', '--', 'a.service'],
       ['systemctl', 'restart', '--', 'a.service'],
+      ['systemctl', 'show', '-p', 'MainPID', '--value', '--', 'a.service'],
+      ['systemctl', 'show', '-p', 'MainPID', '--value', '--', 'b@1.service'],
       ['systemctl', 'restart', '--', 'b@1.service'],
+      ['systemctl', 'show', '-p', 'MainPID', '--value', '--', 'b@1.service'],
     ]);
     const par = fakeSystemctl({});
     await restartServices({ ...t, mode: 'parallel' }, par.exec);
-    expect(par.calls).toHaveLength(2);
+    expect(par.calls.filter((c) => c[1] === 'restart')).toHaveLength(2);
     const rev = fakeSystemctl({ 'a.service': true, 'b@1.service': false });
     await startInactive(t.services, rev.exec);
     expect(rev.calls.filter((c) => c[1] === 'start')).toEqual([['systemctl', 'start', '--', 'b@1.service']]);
+  });
+
+  it('reaches a systemd that is not PID 1 here through nsenter into its namespaces (argv only)', () => {
+    const m = { pid: 4242, startTime: '1', comm: 'systemd', hostname: 'c1' };
+    expect(systemctlArgv(m, ['restart', '--', 'a.service'])).toEqual([
+      'nsenter',
+      ['--target', '4242', '--all', '--', 'systemctl', 'restart', '--', 'a.service'],
+    ]);
+    expect(systemctlArgv(null, ['start', '--', 'a.service'])).toEqual([
+      'systemctl',
+      ['start', '--', 'a.service'],
+    ]);
+    for (const bad of [1, 0, -5, 1.5, 5_000_000, '42'])
+      expect(() => parseTunables(serviceRestart, { services: ['a'], managerPid: bad }), String(bad)).toThrow(
+        /FL_TUNABLES/,
+      );
   });
 
   it('rejects unit names a shell or systemctl could misread', () => {

@@ -73,6 +73,10 @@ type RunRow = {
   score: number | null;
 };
 
+// an age is never waited for, so the timer bound on durations does not apply: '720h' (30 days) and
+// more are fine, up to what a date can be computed from
+const AGE_MAX_MS = Number.MAX_SAFE_INTEGER;
+
 const iso = (t: Date | string): string =>
   typeof t === 'string' ? new Date(t).toISOString() : t.toISOString();
 
@@ -177,7 +181,9 @@ export function prune(db: Database.Database, opts: PruneOptions, now = Date.now(
   const finished = 'finished_at IS NOT NULL';
   if (opts.olderThan !== undefined) {
     const cutoff =
-      opts.olderThan instanceof Date ? opts.olderThan : new Date(now - parseDuration(opts.olderThan));
+      opts.olderThan instanceof Date
+        ? opts.olderThan
+        : new Date(now - parseDuration(opts.olderThan, { max: AGE_MAX_MS }));
     for (const id of db
       .prepare<[string], number>(`SELECT id FROM runs WHERE ${finished} AND started_at < ?`)
       .pluck()

@@ -169,12 +169,21 @@ export function fillManual(files: FillFile[], objectName: string): string {
   ].join('\n');
 }
 
+function safely<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
 /** A fill's block size is between 512 bytes and 64 MiB. */
 function blockSizeInRange<T extends { blockSize: string | number }>() {
-  return v.check<T, string>(
-    (t) => parseSize(t.blockSize) >= 512 && parseSize(t.blockSize) <= 64 * 1024 * 1024,
-    'blockSize must be between 512 bytes and 64MiB',
-  );
+  return v.check<T, string>((t) => {
+    // a blockSize that is no size at all has its own issue already: this check only bounds real sizes
+    const bytes = safely(() => parseSize(t.blockSize));
+    return bytes === undefined || (bytes >= 512 && bytes <= 64 * 1024 * 1024);
+  }, 'blockSize must be between 512 bytes and 64MiB');
 }
 
 /**

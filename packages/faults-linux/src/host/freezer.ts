@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultlineError } from '@faultline/core';
 import { assertOwnGroupDir, type CgroupLayout, detectLayout } from './cgroup.js';
 import { isSameProcess, type ProcessRef } from './proc.js';
+import { ancestry } from './tree.js';
 
 /** Where a frozen target came from, to put it back: its hierarchy root and cgroup path there. */
 export type FreezeGroup = {
@@ -48,9 +49,14 @@ export function planFreeze(name: string, targets: readonly ProcessRef[]): Freeze
       'FL_CAPABILITY',
       'linux/process-pause method freezer needs a cgroup freezer (v1 freezer or cgroup2)',
     );
-  const origins: Record<string, string> = {};
-  for (const t of targets) origins[t.pid] = cgroupOf(t.pid, f.version) ?? '/';
-  return { dir: join(f.root, name), root: f.root, version: f.version, origins };
+  const g: FreezeGroup = { dir: join(f.root, name), root: f.root, version: f.version, origins: {} };
+  addOrigins(g, targets);
+  return g;
+}
+
+/** Records where each new member is now (before it moves): revert puts it back there. */
+export function addOrigins(g: FreezeGroup, members: readonly ProcessRef[]): void {
+  for (const m of members) g.origins[m.pid] ??= cgroupOf(m.pid, g.version) ?? '/';
 }
 
 /** Is the group frozen right now? */
@@ -63,11 +69,14 @@ export function isFrozen(g: FreezeGroup): boolean {
   }
 }
 
-/** Moves the targets into the group and freezes it; waits until the kernel says frozen. */
-export async function freeze(g: FreezeGroup, targets: readonly ProcessRef[]): Promise<void> {
+/**
+ * Moves processes into the group and freezes it; waits until the kernel says frozen. Called again for
+ * each round of a tree: a process moved into a frozen group freezes on arrival.
+ */
+export async function freeze(g: FreezeGroup, members: readonly ProcessRef[]): Promise<void> {
   assertOwnGroupDir(g.dir);
   if (!existsSync(g.dir)) mkdirSync(g.dir);
-  for (const t of targets) if (isSameProcess(t)) writeFileSync(join(g.dir, 'cgroup.procs'), String(t.pid));
+  for (const t of members) if (isSameProcess(t)) writeQuiet(join(g.dir, 'cgroup.procs'), String(t.pid));
   if (g.version === 'v1') writeFileSync(join(g.dir, 'freezer.state'), 'FROZEN');
   else writeFileSync(join(g.dir, 'cgroup.freeze'), '1');
   for (let i = 0; i < 100; i++) {
@@ -82,10 +91,12 @@ export async function freeze(g: FreezeGroup, targets: readonly ProcessRef[]): Pr
 }
 
 /**
- * Thaws, puts every target (same start time) back where it was, removes the group. Idempotent.
- * Never kills: the group holds only our targets, and they must come back alive.
+ * Thaws, puts every member (same start time) back where it was, removes the group. Idempotent.
+ * A process in the group that no record names (forked by a member, or moved in by a round the record
+ * did not reach) goes where its nearest recorded ancestor came from. Never kills: the group holds
+ * only the user's processes, and they must come back alive.
  */
-export async function thaw(g: FreezeGroup, targets: readonly ProcessRef[]): Promise<void> {
+export async function thaw(g: FreezeGroup, members: readonly ProcessRef[]): Promise<void> {
   assertOwnGroupDir(g.dir);
   if (!existsSync(g.dir)) return;
   try {
@@ -94,18 +105,12 @@ export async function thaw(g: FreezeGroup, targets: readonly ProcessRef[]): Prom
   } catch {
     // removed meanwhile
   }
-  for (const t of targets) {
-    if (!isSameProcess(t)) continue;
-    const origin = join(g.root, g.origins[t.pid] ?? '/');
-    try {
-      writeFileSync(join(existsSync(origin) ? origin : g.root, 'cgroup.procs'), String(t.pid));
-    } catch {
-      writeFileSync(join(g.root, 'cgroup.procs'), String(t.pid)); // origin refuses (v2 internal node): the root never does
-    }
-  }
-  // children a target forked while in the group are moved out too (never killed), then the dir goes
+  for (const t of members) if (isSameProcess(t)) moveTo(g, g.origins[t.pid] ?? '/', t.pid);
   for (let i = 0; i < 50; i++) {
-    for (const p of readProcs(g.dir)) writeQuiet(join(g.root, 'cgroup.procs'), String(p));
+    for (const p of readProcs(g.dir)) {
+      const ancestor = ancestry(p).find((a) => g.origins[a] !== undefined);
+      moveTo(g, ancestor === undefined ? '/' : g.origins[ancestor]!, p);
+    }
     try {
       rmdirSync(g.dir);
       return;
@@ -115,6 +120,16 @@ export async function thaw(g: FreezeGroup, targets: readonly ProcessRef[]): Prom
     }
   }
   throw new FaultlineError('FL_REVERT', `cannot remove freezer cgroup ${g.dir}: still busy`);
+}
+
+/** Moves a process to `origin` under the group's hierarchy; where the origin is gone or refuses (a v2 inner node), to the root. */
+function moveTo(g: FreezeGroup, origin: string, pid: number): void {
+  const dir = join(g.root, origin);
+  try {
+    writeFileSync(join(existsSync(dir) ? dir : g.root, 'cgroup.procs'), String(pid));
+  } catch {
+    writeQuiet(join(g.root, 'cgroup.procs'), String(pid)); // the root never refuses; a gone process is fine
+  }
 }
 
 function writeQuiet(file: string, value: string): void {

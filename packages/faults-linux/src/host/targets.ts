@@ -26,6 +26,17 @@ export type Protection = (pid: number, cmdline?: string) => string | undefined;
  * `stateDir` (another runtime on this host, whose chaos only it or its sentinel reverts).
  */
 export async function protection(stateDir: string | undefined): Promise<Protection> {
+  const always = ownProcesses();
+  const journal = new Map<number, string>();
+  for (const p of await journalPids(stateDir)) journal.set(p, 'a faultline runtime with chaos in effect');
+  return (p, cmdline) => always(p, cmdline) ?? journal.get(p);
+}
+
+/**
+ * What is protected whatever the journals say (synchronous, for a walk of /proc): PID 1, this process
+ * and its ancestors, and faultline's own processes by the script they run.
+ */
+export function ownProcesses(): Protection {
   const fixed = new Map<number, string>([
     [0, 'the kernel'],
     [1, 'PID 1'],
@@ -36,8 +47,6 @@ export async function protection(stateDir: string | undefined): Promise<Protecti
     fixed.set(pid, "an ancestor of faultline's process");
     pid = parentPid(pid);
   }
-  for (const p of await journalPids(stateDir))
-    if (!fixed.has(p)) fixed.set(p, 'a faultline runtime with chaos in effect');
   return (p, cmdline = readCmdline(p)) => {
     const known = fixed.get(p);
     if (known) return known;

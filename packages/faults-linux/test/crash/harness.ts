@@ -29,8 +29,10 @@ export interface HostChildArgs {
    * the state dir's own filesystem (the "disk full" ending).
    */
   fsFill?: { path: string; percent: number; safetyFloor: string };
-  /** Pause this pid (SIGSTOP). */
+  /** Pause this pid (SIGSTOP) and, by default, every process below it. */
   pausePid?: number;
+  /** How to pause it (default signal). */
+  pauseMethod?: 'signal' | 'freezer';
   /** The chaos window (default 60 s: the parent kills the host long before). */
   duration?: string;
   /** The faults' default health-check probes (default true). */

@@ -44,7 +44,11 @@ if (args.fillDir)
   ]);
 if (args.fsFill)
   faults.push([linux.fsFill({ ...args.fsFill, allowedRoots: [args.fsFill.path] }), step('fill')]);
-if (args.pausePid !== undefined) faults.push([linux.processPause({ pids: [args.pausePid] }), step('pause')]);
+if (args.pausePid !== undefined)
+  faults.push([
+    linux.processPause({ pids: [args.pausePid], method: args.pauseMethod ?? 'signal' }),
+    step('pause'),
+  ]);
 
 const run = rt.run(
   experiment('a host that dies')
