@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { injected, tempDir, testRuntime } from '../test/helpers.js';
 import { fixed, flakyRevert, pathExists, touchFiles } from '../test/pack.js';
-import { experiment, type FaultlineEvent, faultRef, isFaultlineError, MemoryJournal } from './index.js';
+import {
+  experiment,
+  FaultlineError,
+  type FaultlineEvent,
+  faultRef,
+  isFaultlineError,
+  MemoryJournal,
+} from './index.js';
 
 const pass = (name = 'ok', mode: 'SOT' | 'EOT' | 'Edge' | 'Continuous' | 'OnChaos' = 'Edge') => ({
   name,
@@ -129,6 +136,31 @@ describe.concurrent('runner', () => {
     expect(r.verdict).toBe('Aborted');
     expect(r.durationMs).toBeLessThan(5000); // the window is 10 s; slack for a busy CI loop
     expect(injected(dir, run.id, 'f')).toBe(false);
+  });
+
+  it('an abort whose reason is a FaultlineError keeps its code in run.aborting and the result', async () => {
+    const dir = await tempDir();
+    const rt = await testRuntime();
+    const ac = new AbortController();
+    const run = rt.run(
+      experiment('x').fault(faultRef(touchFiles, { dir }), { id: 'f', duration: '10s' }).build(),
+      { signal: ac.signal },
+    );
+    run.events.on('fault.injected', () => ac.abort(new FaultlineError('FL_LINK_LOST', 'lease expired')));
+    const r = await run.result;
+    expect([r.verdict, r.error]).toEqual([
+      'Aborted',
+      { code: 'FL_LINK_LOST', message: 'FL_LINK_LOST: lease expired' },
+    ]);
+    expect(run.events.snapshot().find((e) => e.type === 'run.aborting')).toMatchObject({
+      code: 'FL_LINK_LOST',
+      reason: 'FL_LINK_LOST: lease expired',
+    });
+    expect(injected(dir, run.id, 'f')).toBe(false);
+    // a plain abort keeps no code: the verdict alone says Aborted
+    const plain = rt.run(experiment('y').fault(faultRef(touchFiles, { dir }), { duration: '10s' }).build());
+    plain.events.on('fault.injected', () => plain.abort('stop'));
+    expect((await plain.result).error).toBeUndefined();
   });
 
   it('a revert that fails twice then succeeds is retried to success', async () => {
