@@ -21,6 +21,23 @@ describe('events', () => {
     expect(got).toEqual([4, 5, 6, 7]);
   });
 
+  it('relay keeps the seq and ts an agent stamped, and takes only the next seq', () => {
+    const agent = new EventStream('r3');
+    agent.emit({ type: 'log', level: 'info', message: 'a' });
+    agent.emit({ type: 'log', level: 'info', message: 'b' });
+    const [first, second] = agent.snapshot() as [FaultlineEvent, FaultlineEvent];
+    const remote = new EventStream('r3');
+    const seen: FaultlineEvent[] = [];
+    remote.on('*', (e) => seen.push(e));
+    remote.relay(first);
+    expect(() => remote.relay(first)).toThrow(/next event of run r3 is seq 2, not 1/);
+    remote.relay(second);
+    expect(seen).toEqual([first, second]);
+    expect(remote.seq).toBe(2);
+    // a local event after relayed ones goes on from the relayed seq
+    expect(remote.emit({ type: 'log', level: 'info', message: 'c' }).seq).toBe(3);
+  });
+
   it('NDJSON lines parse back to the same events', async () => {
     const s = new EventStream('r2');
     s.emit({ type: 'run.aborting', reason: 'x' });
