@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tempDir, testRuntime } from '../test/helpers.js';
 import { touchFiles } from '../test/pack.js';
-import { experiment, type FaultlineEvent, faultRef } from './index.js';
+import { experiment, type FaultlineEvent, faultRef, type Infrastructure } from './index.js';
 import { EventStream, parseNdjson } from './internal.js';
 
 describe('events', () => {
@@ -69,6 +69,41 @@ describe('events', () => {
     expect(kept).toEqual(expect.arrayContaining(runs.slice(2)));
     await expect(rt.readRunLog(runs[0]!)).rejects.toThrow(/no event log/);
     await rt.close();
+  });
+
+  it("a run on another infrastructure keeps its id, and its relayed events reach this runtime's log and store", async () => {
+    const dir = await tempDir();
+    // the "agent": a second runtime; the infrastructure relays its run's events as a remote handle does
+    const agent = await testRuntime();
+    const relaying: Infrastructure = {
+      id: 'relay',
+      describe: () => agent.local().describe(),
+      execute(spec, o) {
+        const there = agent.local().execute(spec, o);
+        const events = new EventStream(there.id);
+        there.events.on('*', (e) => events.relay(e));
+        return { ...there, events, result: there.result.finally(() => events.close()) };
+      },
+    };
+    const stored: FaultlineEvent[] = [];
+    const finished: string[] = [];
+    const rt = await testRuntime({
+      store: { event: (e) => stored.push(e), runFinished: (r) => void finished.push(r.runId) },
+    });
+    const spec = experiment('relayed')
+      .fault(faultRef(touchFiles, { dir }), { id: 'f', duration: '20ms' })
+      .build();
+    const runId = `relay-${Date.now()}`;
+    const run = rt.run(spec, { infrastructure: relaying, runId });
+    expect(run.id).toBe(runId);
+    const result = await run.result;
+    expect([result.runId, result.verdict]).toEqual([runId, 'Pass']);
+    const agentLog = await agent.readRunLog(runId);
+    expect(stored).toEqual(agentLog);
+    expect(await rt.readRunLog(runId)).toEqual(agentLog);
+    expect(finished).toEqual([runId]);
+    expect(() => rt.run(spec, { runId: 'no/slash' })).toThrow(/FL_SPEC: run id/);
+    await Promise.all([rt.close(), agent.close()]);
   });
 
   it('logs are events, with the fault they belong to', async () => {
