@@ -7,6 +7,7 @@ export default [
   { extends: true, test: { name: 'faults-linux', root: './packages/faults-linux' } },
   { extends: true, test: { name: 'probes', root: './packages/probes' } },
   { extends: true, test: { name: 'store-sqlite', root: './packages/store-sqlite' } },
+  { extends: true, test: { name: 'agent', root: './packages/agent' } },
   { extends: true, test: { name: 'examples', root: './examples' } },
   // builds, packs and installs the packages into a temp project, then runs them with plain node
   { extends: true, test: { name: 'packaging', root: './test' } },
