@@ -97,6 +97,10 @@ export class RunTable {
       experiment: spec.metadata.name,
       startedAt: new Date().toISOString(),
     };
+    // the run's own start time, once its first event has it
+    handle.events.on('run.started', (e) => {
+      run.startedAt = e.ts;
+    });
     this.#active.set(id, run);
     void handle.result.then((result) => this.#finish(run, result));
     return { created: true, status: this.#activeStatus(run) };
@@ -106,7 +110,7 @@ export class RunTable {
     run.lease.stop();
     this.#finished.set(run.id, {
       experiment: run.experiment,
-      startedAt: run.startedAt,
+      startedAt: result.startedAt,
       lastSeq: run.handle.events.seq,
       result,
     });
@@ -210,6 +214,6 @@ function fromLog(id: string, events: FaultlineEvent[]): RunStatus {
     lastSeq: last?.seq ?? 0,
   };
   return last?.type === 'run.finished'
-    ? { ...base, state: 'finished', result: last.result }
+    ? { ...base, state: 'finished', startedAt: last.result.startedAt, result: last.result }
     : { ...base, state: 'interrupted' };
 }
