@@ -26,7 +26,7 @@ export type SizeInput = string | number;
 /** Parses a duration into milliseconds. Throws `FL_DURATION` with the accepted forms. */
 export function parseDuration(input: DurationInput): number {
   if (typeof input === 'number') {
-    if (Number.isFinite(input) && input >= 0) return input;
+    if (Number.isFinite(input) && input >= 0) return withinTimers(input, input);
     throw new FaultlineError('FL_DURATION', `duration ${input} must be a finite number of milliseconds >= 0`);
   }
   const known = parsedDurations.get(input);
@@ -44,10 +44,24 @@ export function parseDuration(input: DurationInput): number {
     const [, n, unit] = p.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)$/)!;
     ms += Number(n) * DURATION_UNITS[unit!]!;
   }
-  const result = Math.round(ms);
+  const result = withinTimers(Math.round(ms), input);
   if (parsedDurations.size >= 512) parsedDurations.clear();
   parsedDurations.set(input, result);
   return result;
+}
+
+/**
+ * The longest duration a timer can wait (2^31 - 1 ms, 24.8 days). Node fires a longer setTimeout
+ * at once, so a window of '1000h' would end the moment it began: refused instead.
+ */
+export const MAX_DURATION_MS = 2_147_483_647;
+
+function withinTimers(ms: number, input: DurationInput): number {
+  if (ms <= MAX_DURATION_MS) return ms;
+  throw new FaultlineError(
+    'FL_DURATION',
+    `duration ${String(input)} is longer than 24 days (${MAX_DURATION_MS} ms), the longest a timer can wait`,
+  );
 }
 
 /** A spec names the same few durations for every fault and probe, on every run: each is parsed once. */
