@@ -31,6 +31,8 @@ describe('units: one parser for durations, sizes, percents', () => {
     expect(parseDuration(2_147_483_647)).toBe(2_147_483_647);
     expect(code(() => parseDuration(1.2345678901234568e29))).toBe('FL_DURATION');
     expect(code(() => parseDuration('1000h'))).toBe('FL_DURATION');
+    expect(code(() => parseSize(123456789012345678901234567890))).toBe('FL_DURATION');
+    expect(code(() => parseSize('99999999TiB'))).toBe('FL_DURATION');
   });
   it('sizes, SI and IEC', () => {
     expect(parseSize('512MiB')).toBe(512 * 1024 ** 2);

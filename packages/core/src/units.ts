@@ -70,7 +70,7 @@ const parsedDurations = new Map<string, number>();
 /** Parses a size into bytes (SI and IEC units, case-insensitive). Throws `FL_DURATION`. */
 export function parseSize(input: SizeInput): number {
   if (typeof input === 'number') {
-    if (Number.isInteger(input) && input >= 0) return input;
+    if (Number.isInteger(input) && input >= 0) return exactSize(input, input);
     throw new FaultlineError('FL_DURATION', `size ${input} must be a whole number of bytes >= 0`);
   }
   const m = input.trim().match(/^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/);
@@ -82,7 +82,13 @@ export function parseSize(input: SizeInput): number {
       `'${input}' is not a size: write a number and a unit, e.g. '512MiB', '1GB', '4k', '100b'`,
     );
   }
-  return Math.round(Number(m[1]) * factor);
+  return exactSize(Math.round(Number(m[1]) * factor), input);
+}
+
+/** Past 2^53 bytes (8 PiB) a number no longer counts single bytes: no real size is that large. */
+function exactSize(bytes: number, input: SizeInput): number {
+  if (Number.isSafeInteger(bytes)) return bytes;
+  throw new FaultlineError('FL_DURATION', `size ${String(input)} is larger than 8 PiB (2^53 bytes): not a real size`);
 }
 
 /** Parses a percent (`30`, `'30'`, `'30%'`, `'12.5%'`) into a number 0..100. Throws `FL_DURATION`. */
