@@ -112,7 +112,7 @@ export const OPERATIONS: Operation[] = [
       'Abort a run: probes stop, faults revert, verdict Aborted. 202 while it reverts, 200 if it had ended',
     auth: true,
     request: 'AbortRequest',
-    responses: { 202: 'RunStatus', 200: 'RunStatus', ...BODY_ERRORS, ...RUN_ERRORS },
+    responses: { 202: 'RunStatus', 200: 'RunStatus', ...BODY_ERRORS, ...RUN_ERRORS, 422: 'Error' },
   },
   {
     method: 'post',
