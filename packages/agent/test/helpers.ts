@@ -112,3 +112,8 @@ export async function selfSignedCert(): Promise<{ key: string; cert: string }> {
     cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
   };
 }
+
+/** A response's JSON body, untyped (the tests check its shape). */
+export async function body(res: Response | Promise<Response>): Promise<any> {
+  return (await res).json();
+}

@@ -64,6 +64,8 @@ class RemoteRun {
   #abortReason: string | undefined;
   #stream: IncomingMessage | undefined;
   readonly #injected = new Set<string>();
+  /** Fires when the handle has its result: the heartbeats and retry waits stop at once. */
+  readonly #done = new AbortController();
   readonly #startedAt = new Date();
 
   constructor(
@@ -93,6 +95,7 @@ class RemoteRun {
     } catch (e) {
       this.#end('Error', 'FL_INTERNAL', `the client failed: ${(e as Error).message}`);
     } finally {
+      this.#done.abort();
       this.#stream?.destroy();
       this.events.close();
     }
@@ -155,7 +158,8 @@ class RemoteRun {
   async #heartbeats(): Promise<void> {
     const start = Date.now();
     for (let k = 1; !this.#final; k++) {
-      await sleep(Math.max(0, start + k * this.#lease.heartbeatMs - Date.now()));
+      if (!(await sleep(Math.max(0, start + k * this.#lease.heartbeatMs - Date.now()), this.#done.signal)))
+        return;
       if (this.#final) return;
       try {
         const r = await this.conn.call('POST', `/v1/runs/${this.o.runId}/lease`, {
@@ -254,6 +258,7 @@ class RemoteRun {
     this.events.relay(e);
     if (e.type === 'run.finished') {
       this.#final = e.result;
+      this.#done.abort();
       return 'finished';
     }
     return 'next';
@@ -337,6 +342,7 @@ class RemoteRun {
       ...(verdict === 'Aborted' ? { abortReason: code ? `${code}: ${message}` : message } : {}),
     };
     this.#final = result;
+    this.#done.abort();
     if (verdict === 'Aborted')
       this.events.emit({ type: 'run.aborting', reason: result.abortReason!, ...(code ? { code } : {}) });
     else this.events.emit({ type: 'log', level: 'error', message: result.error?.message ?? message });

@@ -2,9 +2,10 @@
 // real 1 MiB fill in a temp dir the test made.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type FaultlineEvent, parseNdjson } from '@faultline/core/internal';
+import type { FaultlineEvent } from '@faultline/core';
+import { parseNdjson } from '@faultline/core/internal';
 import { describe, expect, it } from 'vitest';
-import { AUTH, filesIn, fillSpec, packRuntime, TOKEN, tempDir, until } from '../../test/helpers.js';
+import { AUTH, body, filesIn, fillSpec, packRuntime, TOKEN, tempDir, until } from '../../test/helpers.js';
 import { createAgent } from './agent.js';
 
 const json = (body: unknown, headers: Record<string, string> = AUTH) => ({
@@ -35,7 +36,7 @@ describe('the agent API', () => {
   it('/healthz and /openapi.json answer without a token; everything under /v1 needs it (401, JSON)', async () => {
     const rt = await packRuntime();
     const app = createAgent({ runtime: rt, token: TOKEN });
-    expect(await (await app.request('/healthz')).json()).toEqual({ ok: true, version: expect.any(String) });
+    expect(await body(app.request('/healthz'))).toEqual({ ok: true, version: expect.any(String) });
     expect((await app.request('/openapi.json')).status).toBe(200);
     for (const headers of [
       {},
@@ -45,14 +46,14 @@ describe('the agent API', () => {
       const res = await app.request('/v1/info', { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
-      expect(await res.json()).toMatchObject({
+      expect(await body(res)).toMatchObject({
         code: 'FL_AUTH',
         message: expect.stringMatching(/^FL_AUTH: /),
       });
     }
     // a token with characters outside the bearer alphabet is a 401 too, not hono's 400
     expect((await app.request('/v1/info', { headers: { authorization: 'Bearer {}<>' } })).status).toBe(401);
-    const info = await (await app.request('/v1/info', { headers: AUTH })).json();
+    const info = await body(app.request('/v1/info', { headers: AUTH }));
     expect(info.packs).toEqual(['@faultline/faults-linux', '@faultline/probes']);
     expect(info.capabilities['linux/disk-fill']).toEqual({ available: true });
     expect(info.lease).toEqual({ heartbeatMs: 2000, maxExpiryMs: 10_000 });
@@ -106,13 +107,13 @@ describe('the agent API', () => {
     ];
     for (const [init, status, code, message] of cases) {
       const res = await app.request('/v1/runs', init);
-      const body = await res.json();
-      expect([res.status, body.code], body.message).toEqual([status, code]);
-      expect(body.message).toMatch(message);
+      const b = await body(res);
+      expect([res.status, b.code], b.message).toEqual([status, code]);
+      expect(b.message).toMatch(message);
     }
     const res = await app.request('/v1/runs', json(fillSpec('/etc')));
     // details for programs: which kind, and each issue
-    expect((await res.json()).details).toEqual({
+    expect((await body(res)).details).toEqual({
       kind: 'linux/disk-fill',
       issues: [expect.stringMatching(/path \/etc is outside the allowed roots/)],
     });
@@ -129,10 +130,10 @@ describe('the agent API', () => {
       json({ ...fillSpec(dir, '300ms'), lease: { expiry: '5s' } }),
     );
     expect(created.status).toBe(201);
-    const { id, lease, events: path } = await created.json();
+    const { id, lease, events: path } = await body(created);
     expect(lease).toMatchObject({ heartbeatMs: 2000, expiryMs: 5000 });
     expect(path).toBe(`/v1/runs/${id}/events`);
-    const running = await (await app.request(`/v1/runs/${id}`, { headers: AUTH })).json();
+    const running = await body(app.request(`/v1/runs/${id}`, { headers: AUTH }));
     expect(running).toMatchObject({ id, state: 'running', experiment: 'fill' });
     const live = await sse(await app.request(path, { headers: AUTH }));
     expect(live.ids).toEqual(live.events.map((_, i) => i + 1));
@@ -149,7 +150,7 @@ describe('the agent API', () => {
     expect(parseNdjson(live.events.map((e) => JSON.stringify(e)).join('\n'))).toEqual(
       await rt.readRunLog(id),
     );
-    const done = await (await app.request(`/v1/runs/${id}`, { headers: AUTH })).json();
+    const done = await body(app.request(`/v1/runs/${id}`, { headers: AUTH }));
     expect(done).toMatchObject({
       state: 'finished',
       lastSeq: live.events.length,
@@ -161,8 +162,8 @@ describe('the agent API', () => {
     // a new agent on the same state dir (a restart) still knows the run and its result
     const again = await packRuntime({ stateDir: rt.stateDir });
     const app2 = createAgent({ runtime: again, token: TOKEN });
-    expect(await (await app2.request(`/v1/runs/${id}`, { headers: AUTH })).json()).toEqual(done);
-    const list = await (await app2.request('/v1/runs', { headers: AUTH })).json();
+    expect(await body(app2.request(`/v1/runs/${id}`, { headers: AUTH }))).toEqual(done);
+    const list = await body(app2.request('/v1/runs', { headers: AUTH }));
     expect(list.runs.map((r: { id: string }) => r.id)).toEqual([id]);
     await again.close();
   });
@@ -175,11 +176,10 @@ describe('the agent API', () => {
     const first = await app.request('/v1/runs', json({ ...fillSpec(dir, '300ms'), id }));
     const second = await app.request('/v1/runs', json({ ...fillSpec(dir, '300ms'), id }));
     expect([first.status, second.status]).toEqual([201, 200]);
-    expect((await second.json()).id).toBe(id);
+    expect((await body(second)).id).toBe(id);
     await until(
       'the run ended',
-      async () =>
-        (await (await app.request(`/v1/runs/${id}`, { headers: AUTH })).json()).state === 'finished',
+      async () => (await body(app.request(`/v1/runs/${id}`, { headers: AUTH }))).state === 'finished',
     );
     const log = await rt.readRunLog(id);
     expect(log.filter((e) => e.type === 'fault.injecting')).toHaveLength(1);
@@ -190,10 +190,10 @@ describe('the agent API', () => {
     const dir = await tempDir();
     const rt = await packRuntime();
     const app = createAgent({ runtime: rt, token: TOKEN, maxActiveRuns: 1 });
-    const { id } = await (await app.request('/v1/runs', json(fillSpec(dir, '1s')))).json();
+    const { id } = await body(app.request('/v1/runs', json(fillSpec(dir, '1s'))));
     const busy = await app.request('/v1/runs', json(fillSpec(dir, '1s', 'second')));
     expect(busy.status).toBe(409);
-    expect(await busy.json()).toMatchObject({ code: 'FL_BUSY', details: { active: [id] } });
+    expect(await body(busy)).toMatchObject({ code: 'FL_BUSY', details: { active: [id] } });
     await until('the first run ended', () => app.activeRuns === 0);
     expect((await app.request('/v1/runs', json(fillSpec(dir, '100ms', 'third')))).status).toBe(201);
     await until('the third run ended', () => app.activeRuns === 0);
@@ -205,25 +205,25 @@ describe('the agent API', () => {
     const rt = await packRuntime();
     const app = createAgent({ runtime: rt, token: TOKEN });
     // renewed every 100 ms for a 1.2 s window with a 400 ms expiry: it runs to its end
-    const kept = await (
-      await app.request(
+    const kept = await body(
+      app.request(
         '/v1/runs',
         json({ ...fillSpec(dir, '1200ms'), lease: { heartbeat: '100ms', expiry: '400ms' } }),
-      )
-    ).json();
+      ),
+    );
     expect(kept.lease).toMatchObject({ heartbeatMs: 100, expiryMs: 400 });
     while (app.activeRuns > 0) {
       await app.request(`/v1/runs/${kept.id}/lease`, { method: 'POST', headers: AUTH });
       await new Promise((r) => setTimeout(r, 100));
     }
-    const keptResult = (await (await app.request(`/v1/runs/${kept.id}`, { headers: AUTH })).json()).result;
+    const keptResult = (await body(app.request(`/v1/runs/${kept.id}`, { headers: AUTH }))).result;
     expect(keptResult.verdict).toBe('Pass');
 
     // not renewed: aborted 400 ms after the POST, well before its 30 s window
     const t0 = Date.now();
-    const lost = await (
-      await app.request('/v1/runs', json({ ...fillSpec(dir, '30s'), lease: { expiry: '400ms' } }))
-    ).json();
+    const lost = await body(
+      app.request('/v1/runs', json({ ...fillSpec(dir, '30s'), lease: { expiry: '400ms' } })),
+    );
     await until('the fill is in place', async () => (await filesIn(dir)).length === 1, 5000);
     await until(
       'the lease expired and the fill is reverted',
@@ -232,7 +232,7 @@ describe('the agent API', () => {
     );
     expect(Date.now() - t0).toBeLessThan(400 + 1000);
     await until('the run ended', () => app.activeRuns === 0);
-    const status = await (await app.request(`/v1/runs/${lost.id}`, { headers: AUTH })).json();
+    const status = await body(app.request(`/v1/runs/${lost.id}`, { headers: AUTH }));
     expect(status.result).toMatchObject({ verdict: 'Aborted', error: { code: 'FL_LINK_LOST' } });
     const aborting = (await rt.readRunLog(lost.id)).find((e) => e.type === 'run.aborting');
     expect(aborting).toMatchObject({
@@ -247,19 +247,17 @@ describe('the agent API', () => {
     const dir = await tempDir();
     const rt = await packRuntime();
     const app = createAgent({ runtime: rt, token: TOKEN });
-    const { id } = await (await app.request('/v1/runs', json(fillSpec(dir, '30s')))).json();
+    const { id } = await body(app.request('/v1/runs', json(fillSpec(dir, '30s'))));
     await until('the fill is in place', async () => (await filesIn(dir)).length === 1);
     const abort = await app.request(`/v1/runs/${id}/abort`, json({ reason: 'operator says stop' }));
     expect(abort.status).toBe(202);
     await until('the run ended', () => app.activeRuns === 0);
     expect(await filesIn(dir)).toEqual([]);
-    const status = await (await app.request(`/v1/runs/${id}`, { headers: AUTH })).json();
+    const status = await body(app.request(`/v1/runs/${id}`, { headers: AUTH }));
     expect(status.result).toMatchObject({ verdict: 'Aborted', abortReason: 'operator says stop' });
     expect(status.result.error).toBeUndefined();
     expect((await app.request(`/v1/runs/${id}/abort`, json({}))).status).toBe(200);
-    expect(
-      await (await app.request(`/v1/runs/${id}/lease`, { method: 'POST', headers: AUTH })).json(),
-    ).toMatchObject({
+    expect(await body(app.request(`/v1/runs/${id}/lease`, { method: 'POST', headers: AUTH }))).toMatchObject({
       state: 'finished',
     });
     for (const path of [
@@ -268,10 +266,10 @@ describe('the agent API', () => {
       '/v1/runs/nope-0000000000/events',
     ]) {
       const res = await app.request(path, { headers: AUTH });
-      expect([res.status, (await res.json()).code]).toEqual([404, 'FL_NOT_FOUND']);
+      expect([res.status, (await body(res)).code]).toEqual([404, 'FL_NOT_FOUND']);
     }
     const route = await app.request('/v1/nothing', { headers: AUTH });
-    expect([route.status, (await route.json()).code]).toEqual([404, 'FL_REQUEST']);
+    expect([route.status, (await body(route)).code]).toEqual([404, 'FL_REQUEST']);
     await rt.close();
   });
 });

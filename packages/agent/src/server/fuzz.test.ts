@@ -328,7 +328,7 @@ const slowRequest = fc.oneof(
         `POST /v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n${'{'.repeat(sent)}`,
     ),
   // chunked and over the limit: 413 although no length was announced
-  fc.constant(
+  fc.constant<string>(
     `POST /v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n${`${(BODY_LIMIT + 10).toString(16)}\r\n${'x'.repeat(BODY_LIMIT + 10)}\r\n`}0\r\n\r\n`,
   ),
   // not HTTP at all, or broken HTTP: node's parser refuses it, the agent still answers in JSON
@@ -361,7 +361,7 @@ describe('10 000 malformed or hostile requests', () => {
     for (let i = 0; i < samples.length; i += 25) {
       const batch = samples.slice(i, i + 25);
       const got = await Promise.all(batch.map((text) => raw(text)));
-      got.forEach((a, k) => expectJson4xx(batch[k]!.slice(0, 120), a));
+      for (const [k, a] of got.entries()) expectJson4xx(batch[k]!.slice(0, 120), a);
     }
     expect(answers.get(408)).toBeGreaterThan(0);
   });

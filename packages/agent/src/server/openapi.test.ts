@@ -2,7 +2,7 @@
 // request can produce here answered with a body that the documented schema accepts.
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { AUTH, fillSpec, packRuntime, TOKEN, tempDir, until } from '../../test/helpers.js';
+import { AUTH, body, fillSpec, packRuntime, TOKEN, tempDir, until } from '../../test/helpers.js';
 import {
   errorBodySchema,
   healthSchema,
@@ -27,7 +27,7 @@ describe('GET /openapi.json', () => {
   it('documents exactly the routes the app has, with their auth', async () => {
     const rt = await packRuntime();
     const app = createAgent({ runtime: rt, token: TOKEN });
-    const doc = await (await app.request('/openapi.json')).json();
+    const doc = await body(app.request('/openapi.json'));
     expect(doc.openapi).toBe('3.1.0');
     const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
@@ -66,13 +66,13 @@ describe('GET /openapi.json', () => {
     const post = (path: string, body: unknown) =>
       app.request(path, { method: 'POST', headers: AUTH, body: JSON.stringify(body) });
     const seen = new Map<string, Response>();
-    const record = async (key: string, res: Promise<Response>) => seen.set(key, await res);
+    const record = async (key: string, res: Response | Promise<Response>) => seen.set(key, await res);
     await record('GET /healthz 200', app.request('/healthz'));
     await record('GET /v1/info 200', app.request('/v1/info', { headers: AUTH }));
     await record('GET /v1/info 401', app.request('/v1/info'));
     const created = await post('/v1/runs', { ...fillSpec(dir, '2s'), id: 'doc-run-000001' });
     seen.set('POST /v1/runs 201', created.clone());
-    const { id } = await created.json();
+    const { id } = await body(created);
     await record('POST /v1/runs 200', post('/v1/runs', { ...fillSpec(dir, '2s'), id }));
     await record('POST /v1/runs 400', post('/v1/runs', undefined));
     await record('POST /v1/runs 409', post('/v1/runs', fillSpec(dir, '2s', 'second')));
@@ -103,7 +103,7 @@ describe('GET /openapi.json', () => {
         expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
         continue;
       }
-      const parsed = v.safeParse(SCHEMAS[component!]!, await res.json());
+      const parsed = v.safeParse(SCHEMAS[component!]!, await body(res));
       expect(parsed.issues, key).toBeUndefined();
     }
     await rt.close();
