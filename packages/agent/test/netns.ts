@@ -73,18 +73,15 @@ export class Proc {
   }
 }
 
-/** Runs `node <from source> args` inside a named network namespace. */
-export function nodeIn(ns: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+/** Runs `node args` inside a named network namespace: from source (tsx), or plain node on dist. */
+export function nodeIn(ns: string, args: string[], env: NodeJS.ProcessEnv = {}, fromSource = true): Proc {
   // nsenter execs node itself (no fork), so the child's pid is node's
-  const child = spawn(
-    'nsenter',
-    [`--net=/var/run/netns/${ns}`, '--', process.execPath, ...FROM_SOURCE, ...args],
-    {
-      cwd: REPO,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    },
-  );
+  const node = [process.execPath, ...(fromSource ? FROM_SOURCE : []), ...args];
+  const child = spawn('nsenter', [`--net=/var/run/netns/${ns}`, '--', ...node], {
+    cwd: REPO,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   return new Proc(child);
 }
 

@@ -48,7 +48,8 @@ async function openJournal(cfg: AgentConfig): Promise<RollbackJournal | undefine
 /**
  * The runtime of an agent process. Its journal stays on this host (it must work when the network
  * does not); `recover()` runs first, so an agent never serves while remnants of a crash or an older
- * boot are in effect. Supervised, it runs without a sentinel: the supervisor reverts after a crash.
+ * boot are in effect. Supervised, it runs without a sentinel (the supervisor reverts after a crash)
+ * and recovers only its journal (the supervisor's recovery, just before, also scanned for leftovers).
  * FAULTLINE_BOOT_ID replaces the boot id (tests simulate a reboot with it).
  */
 export async function agentRuntime(
@@ -63,6 +64,8 @@ export async function agentRuntime(
     ...(journal ? { journal } : {}),
     ...(env.FAULTLINE_BOOT_ID ? { bootId: env.FAULTLINE_BOOT_ID } : {}),
     sentinel: !o.supervised && !o.recoverOnly,
+    // supervised, the supervisor's recovery ran just before this start, leftover scan included
+    ...(o.supervised && !o.recoverOnly ? { recover: { leftovers: false } } : {}),
     // the daemon owns its signals: it aborts, reverts and closes the server itself
     signals: false,
     ...(o.recoverOnly ? { eventLog: false as const } : {}),
