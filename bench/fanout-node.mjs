@@ -15,13 +15,14 @@ const lines = createInterface({ input: process.stdin });
 const [mode, stateDir] = process.argv.slice(2);
 
 if (mode === 'local') {
-  // the agent's own configuration, minus the HTTP: same packs, no sentinel (supervised agents run
-  // without one), no signal handlers
+  // a supervised agent's configuration, minus the HTTP: same packs, no sentinel, no signal handlers,
+  // recovery of its journal only (a leftovers scan here would look into every namespace of the star)
   const runtime = await createRuntime({
     packs: [linuxPack, probesPack],
     stateDir,
     sentinel: false,
     signals: false,
+    recover: { leftovers: false },
   });
   let spec;
   say({ ready: true });

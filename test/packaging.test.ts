@@ -13,6 +13,7 @@ const PACKAGES = [
   '@faultline/faults-linux',
   '@faultline/probes',
   '@faultline/store-sqlite',
+  '@faultline/agent',
 ];
 /** What must never ship: sources, tests and what only tests use. */
 const NOT_SHIPPED =
@@ -184,6 +185,20 @@ describe('the published packages', { timeout: 90_000 }, () => {
     } finally {
       host.kill('SIGKILL');
     }
+  });
+
+  it('the agent: faultline-agent from the tarball serves, runs a fill for the client, stops, prints its unit', async () => {
+    const dir = await freshDir('fill');
+    const r = await runApp('agent.mjs', [dir, await freshDir('state')]);
+    expect(r).toEqual({
+      packs: ['@faultline/faults-linux', '@faultline/probes'],
+      verdict: 'Pass',
+      types: expect.arrayContaining(['run.started', 'fault.injected', 'fault.reverted', 'run.finished']),
+      dirAfter: [],
+      exitCode: 0,
+      // the unit names the bin this installation runs
+      execStart: join(inst.app, 'node_modules/.bin/faultline-agent'),
+    });
   });
 
   it("each package README's CommonJS block runs as written and prints what its comments say", async () => {

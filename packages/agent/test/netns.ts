@@ -142,9 +142,10 @@ export function nftTables(ns: string): string {
 
 /**
  * A poller inside the agent's namespace: it asks /healthz every 5 ms and, at the first answer, reads
- * the nft tables right then, so the test learns what was in effect when the agent began to serve.
+ * the nft tables (and the files in `dir`, when given) right then, so the test learns what was in
+ * effect when the agent began to serve.
  */
-export function healthzWatcher(ns: string, url: string): Proc {
+export function healthzWatcher(ns: string, url: string, dir?: string): Proc {
   const script = `
 const { execFileSync } = require('node:child_process');
 const http = require('node:http');
@@ -156,14 +157,24 @@ const tick = () => {
     res.resume();
     if (res.statusCode !== 200) return setTimeout(tick, 5);
     const tables = execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' });
-    console.log(JSON.stringify({ servedAt: Date.now(), tables }));
+    const files = process.argv[2] ? require('node:fs').readdirSync(process.argv[2]) : [];
+    console.log(JSON.stringify({ servedAt: Date.now(), tables, files }));
     process.exit(0);
   });
   req.on('error', () => setTimeout(tick, 5));
   req.on('timeout', () => req.destroy());
 };
 tick();`;
-  const child = spawn('nsenter', [`--net=/var/run/netns/${ns}`, '--', process.execPath, '-e', script, url], {
+  const args = [
+    `--net=/var/run/netns/${ns}`,
+    '--',
+    process.execPath,
+    '-e',
+    script,
+    url,
+    ...(dir ? [dir] : []),
+  ];
+  const child = spawn('nsenter', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Proc(child);
