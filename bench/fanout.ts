@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExperimentSpec } from '@faultline/core';
@@ -75,6 +75,9 @@ if (!values['no-build']) {
   log('building the packages (dist is what the agents run; --no-build to skip)…');
   execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'ignore' });
 }
+const loadBefore = loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' ');
 const state = await mkdtemp(join(tmpdir(), 'flfanout-'));
 log(`making ${count} namespaces…`);
 const star = await makeStar({ prefix: 'flfo', count });
@@ -151,8 +154,11 @@ try {
       throw new Error(`remote round failed: ${JSON.stringify(r)}`);
 
   const cores = execFileSync('nproc', { encoding: 'utf8' }).trim();
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   console.log(
-    `\nfan-out: inject + revert linux/network-loss on N agents at once (median of ${repeat} rounds; p99 over all agents of all rounds; ${cores} cores)\n`,
+    `\nfan-out: inject + revert linux/network-loss on N agents at once (median of ${repeat} rounds; p99 over all agents of all rounds; ${cores} cores; load average ${loadBefore} before, ${load} after)\n`,
   );
   console.log(
     '| agents | remote total | remote per-agent p99 | local total | local per-namespace p99 | remote / local (total) |',

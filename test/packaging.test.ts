@@ -66,7 +66,7 @@ async function until(what: string, cond: () => Promise<boolean> | boolean, ms: n
 
 describe('the published packages', { timeout: 90_000 }, () => {
   it('each tarball holds package.json, README.md and dist only; every export target ships', async () => {
-    expect(inst.packed.map((p) => p.name).sort()).toEqual(PACKAGES);
+    expect(inst.packed.map((p) => p.name).sort()).toEqual([...PACKAGES].sort());
     for (const p of inst.packed) {
       const paths = p.files.map((f) => f.path);
       expect(
@@ -96,7 +96,7 @@ describe('the published packages', { timeout: 90_000 }, () => {
     }
     // one copy of core in the app, shared by the packs
     const nested = await Promise.all(
-      PACKAGES.slice(1).map((n) =>
+      PACKAGES.filter((n) => n !== '@faultline/core').map((n) =>
         readdir(join(inst.app, 'node_modules', n, 'node_modules/@faultline')).catch(() => []),
       ),
     );

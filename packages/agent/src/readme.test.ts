@@ -1,8 +1,9 @@
 // The README's "Try it in one process" block, run as written with the package names a user imports.
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { tempDir } from '../test/helpers.js';
 import { FROM_SOURCE, REPO } from '../test/netns.js';
@@ -20,17 +21,9 @@ it('the README "Try it in one process" block runs as written', { timeout: 60_000
   const file = `${pkg}.readme-example-${randomUUID().slice(0, 8)}.ts`;
   writeFileSync(file, code as string);
   onTestFinished(() => rmSync(file, { force: true }));
-  const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, [...FROM_SOURCE, file], {
-      cwd: REPO,
-      env: { ...process.env, FAULTLINE_STATE_DIR: state },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (c) => resolve({ code: c, stdout, stderr }));
+  const { stdout } = await promisify(execFile)(process.execPath, [...FROM_SOURCE, file], {
+    cwd: REPO,
+    env: { ...process.env, FAULTLINE_STATE_DIR: state },
   });
-  expect(out.code, out.stderr).toBe(0);
-  expect(out.stdout.trim().split('\n')).toEqual(['injected: 1', 'Pass 0']);
+  expect(stdout.trim().split('\n')).toEqual(['injected: 1', 'Pass 0']);
 });

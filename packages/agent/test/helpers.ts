@@ -83,28 +83,15 @@ export async function until(
 /** A self-signed certificate for 127.0.0.1 (it is its own CA), made with the openssl CLI. */
 export async function selfSignedCert(): Promise<{ key: string; cert: string }> {
   const dir = await tempDir('flagent-tls-');
+  const args =
+    'req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1';
   execFileSync(
     'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      'key.pem',
-      '-out',
-      'cert.pem',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { cwd: dir, stdio: 'pipe' },
+    [...args.split(' '), '-keyout', 'key.pem', '-out', 'cert.pem', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    {
+      cwd: dir,
+      stdio: 'pipe',
+    },
   );
   const { readFileSync } = await import('node:fs');
   return {

@@ -43,6 +43,32 @@ async function agentPid(sup: Proc, from = 0): Promise<{ pid: number; index: numb
   return { pid: Number(/\(pid (\d+)/.exec(line)![1]), index };
 }
 
+/** A supervised agent in `b` and a control plane in `a` that has injected a loss through it. */
+async function injectedUnderSupervisor(
+  pair: NetnsPair,
+  stateDir: string,
+  procs: Proc[],
+  env: NodeJS.ProcessEnv = {},
+) {
+  const sup = await startAgent(pair.b, {
+    host: pair.ipB,
+    port: agentPort(),
+    stateDir,
+    token: TOKEN,
+    args: ['--supervise', '--lease', '60s'],
+    env,
+  });
+  procs.push(sup.proc);
+  const agent = await agentPid(sup.proc);
+  const cp = new ControlPlane(pair.a);
+  procs.push(cp.proc);
+  cp.send({ op: 'run', url: sup.url, token: TOKEN, spec: lossSpec(pair), heartbeat: '500ms', expiry: '30s' });
+  const { runId } = await cp.next((m) => m.runId);
+  await cp.next((m) => m.event?.type === 'fault.injected');
+  expect(nftTables(pair.b)).toContain('faultline');
+  return { sup, agent, cp, runId: runId as string };
+}
+
 async function withPair(
   body: (pair: NetnsPair, stateDir: string, procs: Proc[]) => Promise<void>,
 ): Promise<void> {
@@ -62,29 +88,7 @@ async function withPair(
 describe.skipIf(!isRoot)('faultline-agent --supervise', { timeout: 90_000 }, () => {
   it('the agent is SIGKILLed mid-run: everything is reverted before the restarted agent answers /healthz', async () => {
     await withPair(async (pair, stateDir, procs) => {
-      const port = agentPort();
-      const sup = await startAgent(pair.b, {
-        host: pair.ipB,
-        port,
-        stateDir,
-        token: TOKEN,
-        args: ['--supervise', '--lease', '60s'],
-      });
-      procs.push(sup.proc);
-      const first = await agentPid(sup.proc);
-      const cp = new ControlPlane(pair.a);
-      procs.push(cp.proc);
-      cp.send({
-        op: 'run',
-        url: sup.url,
-        token: TOKEN,
-        spec: lossSpec(pair),
-        heartbeat: '500ms',
-        expiry: '30s',
-      });
-      await cp.next((m) => m.event?.type === 'fault.injected');
-      expect(nftTables(pair.b)).toContain('faultline');
-
+      const { sup, agent: first, cp } = await injectedUnderSupervisor(pair, stateDir, procs);
       process.kill(first.pid, 'SIGKILL');
       const killedAt = Date.now();
       // asking from the moment the old agent is dead: the first answer comes from the restarted one
@@ -110,33 +114,13 @@ describe.skipIf(!isRoot)('faultline-agent --supervise', { timeout: 90_000 }, () 
 
   it('a reboot (a new boot id) with a fault left in the journal: reverted before the agent serves', async () => {
     await withPair(async (pair, stateDir, procs) => {
-      const port = agentPort();
-      const before = await startAgent(pair.b, {
-        host: pair.ipB,
-        port,
-        stateDir,
-        token: TOKEN,
-        args: ['--supervise', '--lease', '60s'],
-        env: { FAULTLINE_BOOT_ID: 'boot-before' },
-      });
-      procs.push(before.proc);
-      const { pid } = await agentPid(before.proc);
-      const cp = new ControlPlane(pair.a);
-      procs.push(cp.proc);
-      cp.send({
-        op: 'run',
-        url: before.url,
-        token: TOKEN,
-        spec: lossSpec(pair),
-        heartbeat: '500ms',
-        expiry: '30s',
-      });
-      const { runId } = await cp.next((m) => m.runId);
-      await cp.next((m) => m.event?.type === 'fault.injected');
+      const env = { FAULTLINE_BOOT_ID: 'boot-before' };
+      const { sup: before, agent, cp, runId } = await injectedUnderSupervisor(pair, stateDir, procs, env);
+      const port = Number(new URL(before.url).port);
       cp.close();
       // the power goes: supervisor and agent die at once, nothing reverts
       before.proc.kill('SIGKILL');
-      process.kill(pid, 'SIGKILL');
+      process.kill(agent.pid, 'SIGKILL');
       await before.proc.exited;
       await new Promise((r) => setTimeout(r, 200));
       expect(nftTables(pair.b)).toContain('faultline');
