@@ -29,9 +29,9 @@ describe('units: one parser for durations, sizes, percents', () => {
     expect(code(() => parseDuration(Number.NaN))).toBe('FL_DURATION');
     // longer than a timer can wait (node would fire it at once): refused, found by the agent's fuzz
     expect(parseDuration(2_147_483_647)).toBe(2_147_483_647);
-    expect(code(() => parseDuration(1.2345678901234568e29))).toBe('FL_DURATION');
+    expect(code(() => parseDuration(1.23e29))).toBe('FL_DURATION');
     expect(code(() => parseDuration('1000h'))).toBe('FL_DURATION');
-    expect(code(() => parseSize(123456789012345678901234567890))).toBe('FL_DURATION');
+    expect(code(() => parseSize(1.23e29))).toBe('FL_DURATION');
     expect(code(() => parseSize('99999999TiB'))).toBe('FL_DURATION');
   });
   it('sizes, SI and IEC', () => {

@@ -88,7 +88,10 @@ export function parseSize(input: SizeInput): number {
 /** Past 2^53 bytes (8 PiB) a number no longer counts single bytes: no real size is that large. */
 function exactSize(bytes: number, input: SizeInput): number {
   if (Number.isSafeInteger(bytes)) return bytes;
-  throw new FaultlineError('FL_DURATION', `size ${String(input)} is larger than 8 PiB (2^53 bytes): not a real size`);
+  throw new FaultlineError(
+    'FL_DURATION',
+    `size ${String(input)} is larger than 8 PiB (2^53 bytes): not a real size`,
+  );
 }
 
 /** Parses a percent (`30`, `'30'`, `'30%'`, `'12.5%'`) into a number 0..100. Throws `FL_DURATION`. */

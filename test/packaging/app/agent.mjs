@@ -1,11 +1,11 @@
 // The agent as a user installs it: the `faultline-agent` bin from the tarball (plain node), started
 // as a daemon, and a control plane using @faultline/agent/client to run a fill through it.
 //   node agent.mjs <dir> <stateDir>
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { experiment } from '@faultline/core';
 import { remoteInfrastructure } from '@faultline/agent/client';
+import { experiment } from '@faultline/core';
 
 const [dir, stateDir] = process.argv.slice(2);
 const bin = 'node_modules/.bin/faultline-agent';
@@ -22,7 +22,10 @@ for await (const line of createInterface({ input: agent.stdout })) {
 const remote = remoteInfrastructure({ url, token });
 const info = await remote.describe();
 const spec = experiment('packaged agent')
-  .fault({ kind: 'linux/disk-fill', tunables: { path: dir, size: '1MiB', safetyFloor: '1MiB' } }, { duration: '300ms' })
+  .fault(
+    { kind: 'linux/disk-fill', tunables: { path: dir, size: '1MiB', safetyFloor: '1MiB' } },
+    { duration: '300ms' },
+  )
   .build();
 const run = remote.execute(spec, {});
 const types = [];
