@@ -2,7 +2,7 @@
 // own veth: inject + revert a network fault on every agent at once, against the same fault run
 // locally in each namespace. Target: ≤ 2 s total at 100 agents.
 //
-//   npm run bench:fanout [-- --sizes 10,50,100 --repeat 3 --no-build]
+//   npm run bench:fanout [-- --sizes 10,50,100 --repeat 5 --no-build]
 //
 // Each agent is a real `faultline-agent` process (dist/bin.js, plain node) in its namespace, run the
 // way the supervisor runs its child: no sentinel (the supervisor reverts after a crash), recovery
@@ -25,7 +25,7 @@ import { makeStar } from '../packages/agent/test/star.js';
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10,50,100' },
-    repeat: { type: 'string', default: '3' },
+    repeat: { type: 'string', default: '5' },
     'no-build': { type: 'boolean', default: false },
   },
 });
@@ -66,6 +66,8 @@ const q = (xs: number[], p: number) => {
 const median = (xs: number[]) => q(xs, 50);
 const f = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const log = (s: string) => process.stderr.write(`${s}\n`);
+/** A pause after starting 100 processes, so their start-up work is not measured. */
+const settle = () => new Promise((r) => setTimeout(r, 5000));
 
 /** Plain node on dist, not tsx: what an installed agent runs. */
 const plainNode = (ns: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc =>
@@ -116,6 +118,7 @@ try {
     );
     return { total: performance.now() - t0, per };
   };
+  await settle();
   await localRound(count); // warm-up
   const local = new Map<number, { totals: number[]; per: number[] }>();
   for (const n of sizes) {
@@ -142,6 +145,7 @@ try {
   );
   procs.push(...agents);
   await Promise.all(agents.map((a) => a.waitFor(/listening on/, 180_000)));
+  await settle();
   const control = plainNode(star.control, [SCRIPT, 'control']);
   procs.push(control);
   control.child.stdin!.write(
