@@ -1,6 +1,6 @@
 // The test projects. vitest 4 no longer reads this file by itself: vitest.config.ts imports it
 // as `test.projects`. Inline entries with `extends: true` inherit the root settings (conditions).
-import type { TestProjectConfiguration } from 'vitest/config';
+import { configDefaults, type TestProjectConfiguration } from 'vitest/config';
 
 export default [
   { extends: true, test: { name: 'core', root: './packages/core' } },
@@ -9,6 +9,14 @@ export default [
   { extends: true, test: { name: 'store-sqlite', root: './packages/store-sqlite' } },
   { extends: true, test: { name: 'agent', root: './packages/agent' } },
   { extends: true, test: { name: 'examples', root: './examples' } },
-  // builds, packs and installs the packages into a temp project, then runs them with plain node
-  { extends: true, test: { name: 'packaging', root: './test' } },
+  // the benches' own instruments (bench/lib): their figures are only as good as these
+  { extends: true, test: { name: 'bench', root: './bench' } },
+  // checks across the packages: the tarballs installed like a user would (packaging.test.ts), every
+  // fault of every pack through faultContract, nothing in src importing test/
+  {
+    extends: true,
+    test: { name: 'repo', root: './test', exclude: [...configDefaults.exclude, 'support/**'] },
+  },
+  // test support shared by several packages' tests (a real systemd in a container), tested on its own
+  { extends: true, test: { name: 'support', root: './test/support' } },
 ] satisfies TestProjectConfiguration[];

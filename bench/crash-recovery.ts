@@ -17,6 +17,7 @@ import { createRuntime } from '@faultline/core';
 import linuxPack from '@faultline/faults-linux';
 import { makeNetnsPair } from '@faultline/faults-linux/testing';
 import probesPack from '@faultline/probes';
+import { cgroupRoots } from '../packages/faults-linux/src/host/cgroup.js';
 import {
   type HostChildArgs,
   preciseNow,
@@ -25,8 +26,7 @@ import {
   startHostChild,
   stressProcesses,
   whatIsLeft,
-} from '../packages/faults-linux/src/crash/harness.js';
-import { cgroupRoots } from '../packages/faults-linux/src/host/cgroup.js';
+} from '../packages/faults-linux/test/crash/harness.js';
 
 if (process.getuid?.() !== 0) {
   console.error('crash-recovery injects real faults into namespaces it makes: run it as root');

@@ -8,19 +8,13 @@
 // markdown table; target ≤ 1.3× raw. The netem faults cannot run on a kernel without sch_netem.
 import { spawn } from 'node:child_process';
 import { injectContext } from '@faultline/core/testing';
+import { faults } from '@faultline/faults-linux';
 import { run } from '../packages/faults-linux/src/exec.js';
-import {
-  dnsError,
-  dnsSpoof,
-  networkLoss,
-  networkPartition,
-  networkPortBlock,
-  networkRateLimit,
-} from '../packages/faults-linux/src/net/index.js';
 import { buildDeleteScript } from '../packages/faults-linux/src/net/nft.js';
 import { resolverScript } from '../packages/faults-linux/src/net/resolver.js';
 import { makeNetnsPair } from '../packages/faults-linux/src/testing/netns.js';
 
+const { dnsError, dnsSpoof, networkLoss, networkPartition, networkPortBlock, networkRateLimit } = faults;
 const N = Number(process.argv[2] ?? 25);
 const pair = await makeNetnsPair({ prefix: 'flbb' });
 const ns = pair.a;

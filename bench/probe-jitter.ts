@@ -7,7 +7,7 @@
 // side in the same window (they are idle between ticks and barely disturb one another):
 //   core runner              a real experiment: a Continuous probe polled by @faultline/core's runner
 //   setInterval              node's own interval (drift accumulates: each tick is late by the sum)
-//   every/main               @faultline/probes `every()` on the main event loop (fixed grid, 1 ms early wake)
+//   every/main               bench/lib `every()` on the main event loop (fixed grid, 1 ms early wake)
 //   every/worker             `every()` in a worker thread (own event loop)
 //   every/worker nice -10    that thread reniced: nice ranks only inside one autogroup, so it cannot beat
 //                            a stressor in another session
@@ -15,7 +15,7 @@
 // A last stressed round runs the core runner with createRuntime({ realtime: true }) (the main thread
 // SCHED_FIFO while the run is active) and measures it and every/main again.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -27,8 +27,9 @@ import {
   experiment,
   MemoryJournal,
 } from '@faultline/core';
-import { every } from '@faultline/probes';
 import * as v from 'valibot';
+import { every } from './lib/schedule.js';
+import { currentThreadId, makeThreadRealtime } from './lib/thread-priority.js';
 
 const PERIOD_MS = 100;
 const WARMUP_MS = 500;
@@ -39,24 +40,12 @@ interface WorkerJob {
   fifo?: number;
 }
 
-/** The calling thread's id (/proc/thread-self → "<pid>/task/<tid>"). */
-const threadId = () => Number(readlinkSync('/proc/thread-self').split('/').pop());
-/** Makes one thread SCHED_FIFO; returns whether the kernel allowed it. */
-function realtime(tid: number, prio: number): boolean {
-  try {
-    execFileSync('chrt', ['-f', '-p', String(prio), String(tid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 if (!isMainThread) {
   const job = workerData as WorkerJob;
   let applied = true;
   try {
-    if (job.nice !== undefined) setPriority(threadId(), job.nice);
-    if (job.fifo !== undefined) applied = realtime(threadId(), job.fifo);
+    if (job.nice !== undefined) setPriority(currentThreadId(), job.nice);
+    if (job.fifo !== undefined) applied = (await makeThreadRealtime({ priority: job.fifo })).applied;
   } catch {
     applied = false;
   }

@@ -8,10 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { injectContext } from '@faultline/core/testing';
-import { cpuStress, memoryStress } from '@faultline/faults-linux';
+import { faults } from '@faultline/faults-linux';
 import { createGroup, destroyGroup, groupPids } from '../packages/faults-linux/src/host/cgroup.js';
 import { cpuUsageNs, memoryUsage } from '../packages/faults-linux/src/host/cgroup-stats.js';
 import { launchInGroup } from '../packages/faults-linux/src/host/launch.js';
+
+const { cpuStress, memoryStress } = faults;
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);

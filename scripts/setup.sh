@@ -16,6 +16,8 @@ SYSTEM_PACKAGES=(
   iperf3 iputils-ping dnsutils # the tests measure the faults' effects: iperf3, ping, dig
   curl                         # cmd probes and their tests
   prometheus openssl           # the prometheus probe's tests run a real server; TLS test certificates
+  systemd-container            # systemd-nspawn: service and agent-unit tests boot a real systemd
+  debootstrap                  # builds the Debian image those containers boot (once, then cached)
   ca-certificates              # npm reaches the registry over https
   build-essential python3      # node-gyp: better-sqlite3 compiles from source during npm ci
 )

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appEnv, buildPackInstall, type Installed, repo } from './packaging/install.js';
+import { alive, until } from './support/poll.js';
 
 const exec = promisify(execFile);
 const PACKAGES = [
@@ -45,23 +46,6 @@ async function freshDir(name: string): Promise<string> {
   const dir = join(inst.root, `${name}-${Math.random().toString(36).slice(2, 8)}`);
   await mkdir(dir);
   return dir;
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function until(what: string, cond: () => Promise<boolean> | boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('the published packages', { timeout: 90_000 }, () => {

@@ -104,8 +104,11 @@ describe('@faultline/core exports', () => {
       'faultContract',
       'injectContext',
       'journalContract',
+      'packContract',
+      'planHealthCheck',
       'revertContext',
       'revertInFreshProcess',
+      'runProbe',
       'sampleJournalEntry',
     ]);
   });

@@ -2,9 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test/helpers.js';
-import { pack, touchFiles } from '../test/pack.js';
+import { pack, pathExists, touchFiles } from '../test/pack.js';
 import {
   definePack,
+  defineProbe,
   experiment,
   faultRef,
   folderHub,
@@ -34,6 +35,40 @@ describe('registry', () => {
     expect(() => r.fault('test/nope')).toThrow(
       /registered: test\/flaky-revert, test\/noop, test\/touch-files/,
     );
+  });
+  it('the same probe definition brought by a second pack is a no-op; another definition of its kind is not', async () => {
+    const r = new Registry().register(pack);
+    r.register(definePack({ name: 'reuses-a-probe', probes: [pathExists] }));
+    expect(r.probe('test/path-exists').pack).toBe(pack.name);
+    expect(r.hasPack('reuses-a-probe')).toBe(true);
+    const lookalike = defineProbe({ ...pathExists });
+    const clash = definePack({ name: 'redefines-a-probe', probes: [lookalike] });
+    expect(await codeOf(() => r.register(clash))).toBe('FL_DUPLICATE_KIND');
+  });
+  it('a health check whose probe kind its pack does not provide names the fault and the pack', () => {
+    // the fault's pack without the probe its health check uses: the pack contract is broken
+    const broken = definePack({ name: 'pack-without-its-probe', faults: [touchFiles] });
+    const spec = experiment('x')
+      .fault(faultRef(touchFiles, { dir: '/tmp' }), { id: 'files' })
+      .build();
+    let err: unknown;
+    try {
+      planExperiment(spec, new Registry().register(broken));
+    } catch (e) {
+      err = e;
+    }
+    expect(isFaultlineError(err, 'FL_UNKNOWN_KIND')).toBe(true);
+    const message = (err as Error).message;
+    expect(message).toContain("fault 'files' (test/touch-files)");
+    expect(message).toContain("'test/path-exists'");
+    expect(message).toContain("pack 'pack-without-its-probe' should provide it");
+    expect((err as { details?: unknown }).details).toMatchObject({
+      kind: 'test/path-exists',
+      fault: 'test/touch-files',
+      pack: 'pack-without-its-probe',
+    });
+    // with the pack that carries it, the same spec plans
+    expect(() => planExperiment(spec, new Registry().register(pack))).not.toThrow();
   });
   it('tunables get their defaults and bad ones are FL_TUNABLES naming the field', () => {
     const ref = faultRef(touchFiles, { dir: '/tmp' });

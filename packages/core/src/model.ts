@@ -86,7 +86,10 @@ export interface FaultDefinition<T extends GenericSchema = GenericSchema, R exte
   present?(receipt: R | undefined, ctx: RevertContext<InferOutput<T>>): Promise<boolean>;
   /** The exact commands a person runs if revert keeps failing. */
   manual(receipt: R | undefined, ctx: RevertContext<InferOutput<T>>): string;
-  /** The fault's default health-check probe (Edge mode unless it says otherwise). */
+  /**
+   * The fault's default health-check probe (Edge mode unless it says otherwise). Its kind must be one
+   * of the probes of this fault's own pack ({@link Pack.probes}), so the pack runs on its own.
+   */
   healthCheck?(tunables: InferOutput<T>): ProbeSpec;
 }
 
@@ -149,12 +152,21 @@ export interface LeftoverScanContext {
   log: Logger;
 }
 
-/** A pack: faults and probes registered under the package name a fresh process can `import()`. */
+/**
+ * A pack: faults and probes registered under the package name a fresh process can `import()`.
+ *
+ * A pack runs on its own: **a pack must provide every probe kind its faults' healthCheck returns**,
+ * so `createRuntime({ packs: [thatPack] })` can run each of its faults with the default health
+ * check. Two packs may list the same probe definition object (registering it again is a no-op);
+ * a different definition of a kind already registered is `FL_DUPLICATE_KIND`. `packContract()` in
+ * `@faultline/core/testing` checks the rule.
+ */
 export interface Pack {
   /** The module specifier that exports this pack (`@faultline/faults-linux`, or a file URL). */
   name: string;
   version?: string;
   faults?: readonly FaultDefinition<any, any>[];
+  /** Probe kinds: those its users call, and every kind its faults' `healthCheck` returns. */
   probes?: readonly ProbeDefinition<any>[];
   templates?: readonly FaultTemplate[];
   /**

@@ -71,6 +71,7 @@ function planFault(step: FaultStep, stepIndex: number, registry: Registry): Plan
   const probes = step.probes.map((p) => planProbe(p as ResolvedProbeSpec, registry, where, false));
   if (step.healthCheck && def.healthCheck) {
     const hc = v.parse(probeSpecSchema, def.healthCheck(tunables));
+    withWhere(where, () => requireHealthProbe(hc.kind, step.kind, pack, registry));
     probes.unshift(planProbe(hc, registry, where, true));
   }
   if (probes.length === 0) {
@@ -95,6 +96,19 @@ function planFault(step: FaultStep, stepIndex: number, registry: Registry): Plan
     intervalMs,
     probes,
   };
+}
+
+/**
+ * The health check's probe kind must be registered, and when it is not, the fault's own pack broke
+ * the pack contract: say so, rather than send the user looking for another pack to register.
+ */
+function requireHealthProbe(probeKind: string, faultKind: string, pack: string, registry: Registry): void {
+  if (registry.probeKinds().includes(probeKind)) return;
+  throw new FaultlineError(
+    'FL_UNKNOWN_KIND',
+    `its default health check uses the probe kind '${probeKind}', which no registered pack provides; the fault's pack '${pack}' should provide it (a pack must provide every probe kind its faults' healthCheck returns): update that pack, or set healthCheck: false and give the step probes`,
+    { details: { kind: probeKind, fault: faultKind, pack } },
+  );
 }
 
 function planProbe(

@@ -9,7 +9,11 @@ export interface Registered<D> {
   pack: string;
 }
 
-/** Fault and probe kinds by name. A kind registered twice is an error, not a silent override. */
+/**
+ * Fault and probe kinds by name. A kind registered twice is an error, not a silent override — except
+ * one probe definition (the same object) brought by several packs: a pack carries the probes its
+ * faults' health checks use, so two packs may share one.
+ */
 export class Registry {
   readonly #faults = new Map<string, Registered<FaultDefinition<any, any>>>();
   readonly #probes = new Map<string, Registered<ProbeDefinition<any>>>();
@@ -24,8 +28,13 @@ export class Registry {
         `a different pack named '${pack.name}' is already registered`,
       );
     }
+    // a fault kind has exactly one pack: its journal entries name that pack, which a recovering
+    // process imports to revert them. A probe is never journaled, so one shared definition is fine.
     for (const f of pack.faults ?? []) this.#claim(this.#faults, f.kind, f, pack.name, 'fault');
-    for (const p of pack.probes ?? []) this.#claim(this.#probes, p.kind, p, pack.name, 'probe');
+    for (const p of pack.probes ?? []) {
+      if (this.#probes.get(p.kind)?.def === p) continue;
+      this.#claim(this.#probes, p.kind, p, pack.name, 'probe');
+    }
     this.#packs.set(pack.name, pack);
     return this;
   }

@@ -17,3 +17,5 @@ export {
   revertContext,
 } from './testing/inject-context.js';
 export { type JournalUnderTest, journalContract, sampleJournalEntry } from './testing/journal-contract.js';
+export { type PackContractOptions, packContract, planHealthCheck } from './testing/pack-contract.js';
+export { runProbe } from './testing/run-probe.js';

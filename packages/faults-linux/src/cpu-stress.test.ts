@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { FaultlineError, parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { leftoversOfThisFile, testCtx, until } from '../test/helpers.js';
 import { cpuStress } from './cpu-stress.js';
 import { existingGroupDirs, groupPids } from './host/cgroup.js';
 import { cpuUsageNs } from './host/cgroup-stats.js';
 import { readComm } from './host/proc.js';
-import { leftoversOfThisFile, testCtx, until } from './host/test-utils.js';
 
 faultContract(cpuStress, {
   pack: '@faultline/faults-linux',

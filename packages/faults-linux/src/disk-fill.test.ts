@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { leftoversOf, leftoversOfThisFile, tempDir, testCtx } from '../test/helpers.js';
 import { diskFill } from './disk-fill.js';
-import { leftoversOf, leftoversOfThisFile, tempDir, testCtx } from './host/test-utils.js';
 
 const MiB = 1024 * 1024;
 const dirs: { remove: () => void }[] = [];

@@ -2,10 +2,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { leftoversOfThisFile, tempDir, testCtx, until } from '../test/helpers.js';
 import { diskIoStress } from './disk-io-stress.js';
 import { groupPids } from './host/cgroup.js';
 import { readComm } from './host/proc.js';
-import { leftoversOfThisFile, tempDir, testCtx, until } from './host/test-utils.js';
 
 faultContract(diskIoStress, {
   pack: '@faultline/faults-linux',

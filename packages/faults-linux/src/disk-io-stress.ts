@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { defineFault, parsePercent, parseSize, percentSchema, sizeSchema } from '@faultline/core';
 import * as v from 'valibot';
 import { checkFloor, freeBytes } from './host/fill.js';
-import { pathAllowedCheck, pathTunables, resolveAllowedDir } from './host/paths.js';
+import { type PathTunables, pathAllowedCheck, pathTunables, resolveAllowedDir } from './host/paths.js';
 import {
   maxDurationTunable,
   requireStress,
@@ -68,7 +68,7 @@ export const diskIoStress = defineFault<typeof tunables, StressReceipt>({
 });
 
 // A receipt-less revert looks for `<path>/<objectName>` only where inject would have put it.
-function safeRoot(t: { path: string; allowedRoots: string[] }): string | undefined {
+function safeRoot(t: PathTunables): string | undefined {
   try {
     return resolveAllowedDir(t.path, t.allowedRoots);
   } catch {

@@ -3,9 +3,9 @@ import { statfs } from 'node:fs/promises';
 import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { leftoversOfThisFile, tempDir, testCtx } from '../test/helpers.js';
 import { run } from './exec.js';
 import { fsFill } from './fs-fill.js';
-import { leftoversOfThisFile, tempDir, testCtx } from './host/test-utils.js';
 
 faultContract(fsFill, {
   pack: '@faultline/faults-linux',

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { leftoversOfThisFile, testCtx, until } from '../test/helpers.js';
 import { groupPids } from './host/cgroup.js';
 import { memoryUsage } from './host/cgroup-stats.js';
-import { leftoversOfThisFile, testCtx, until } from './host/test-utils.js';
 import { memoryStress, vmBytesFor } from './memory-stress.js';
 
 const MiB = 1024 * 1024;

@@ -16,7 +16,7 @@ import {
   stressCheck,
   stressUndo,
 } from './host/stress.js';
-import { workersSchema } from './host/tunables.js';
+import { exactlyOneSize, workersSchema } from './host/tunables.js';
 
 const tunables = v.pipe(
   v.strictObject({
@@ -29,7 +29,7 @@ const tunables = v.pipe(
     /** Safety stop: stress-ng ends by itself after this even if nothing reverts it. */
     maxDuration: maxDurationTunable,
   }),
-  v.check((t) => (t.size === undefined) !== (t.percent === undefined), 'give exactly one of size or percent'),
+  exactlyOneSize(),
 );
 
 // What stress-ng's own processes (parent, per-worker [wait] and page tables) hold in the cgroup,

@@ -41,11 +41,9 @@ export const networkRateLimitTunables = v.strictObject({
 });
 
 /** The tc argv (pure: unit-tested). */
-export function rateLimitShape(t: {
-  rate: string;
-  burst?: string | number | undefined;
-  latency: string | number;
-}): ShapeSpec {
+export function rateLimitShape(
+  t: Pick<v.InferOutput<typeof networkRateLimitTunables>, 'rate' | 'burst' | 'latency'>,
+): ShapeSpec {
   const bps = parseRate(t.rate)!;
   const burst = String(t.burst === undefined ? Math.max(4096, Math.ceil(bps / 8 / 100)) : parseSize(t.burst));
   const rate = `${Math.round(bps)}bit`;

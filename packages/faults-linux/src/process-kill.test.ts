@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { experiment, parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { describe, expect, it } from 'vitest';
+import { quietRuntime, spawnSleeper, testCtx, until } from '../test/helpers.js';
 import { findTargets, readCmdline } from './host/proc.js';
-import { quietRuntime, spawnSleeper, testCtx, until } from './host/test-utils.js';
 import { linux } from './index.js';
 import { processKill } from './process-kill.js';
 

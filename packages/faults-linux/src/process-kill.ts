@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { defineFault, FaultlineError } from '@faultline/core';
 import * as v from 'valibot';
 import { findTargets, isSameProcess, type ProcessRef, refuseProtected, signalIfSame } from './host/proc.js';
-import { oneTargetCheck, SIGNALS, targetTunables } from './host/tunables.js';
+import { oneTargetCheck, SIGNALS, targetHealthCheck, targetTunables } from './host/tunables.js';
 
 const tunables = v.pipe(
   v.strictObject({
@@ -58,10 +58,5 @@ export const processKill = defineFault<typeof tunables, KillReceipt>({
     const who = receipt?.killed.map((p) => `${p.comm}(${p.pid})`).join(', ') || 'no process';
     return `# nothing to revert: ${ctx.objectName} sent ${receipt?.signal ?? 'a signal'} to ${who}.\n# Restart the service through its supervisor if it did not come back, e.g. systemctl start <unit>`;
   },
-  healthCheck: (t) =>
-    t.names?.[0] !== undefined
-      ? { name: 'process-alive', kind: 'probe/process-alive', tunables: { name: t.names[0] }, mode: 'Edge' }
-      : t.pids?.[0] !== undefined
-        ? { name: 'process-alive', kind: 'probe/process-alive', tunables: { pid: t.pids[0] }, mode: 'Edge' }
-        : { name: 'infra-responsive', kind: 'probe/infra-responsive', tunables: {}, mode: 'Edge' },
+  healthCheck: targetHealthCheck,
 });

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { describe, expect, it } from 'vitest';
+import { leftoversOf, spawnSleeper, testCtx, until } from '../test/helpers.js';
 import { refOf, stateOf } from './host/proc.js';
-import { leftoversOf, spawnSleeper, testCtx, until } from './host/test-utils.js';
 import { pauseRecordPath, processPause } from './process-pause.js';
 
 const stopped = (pid: number) => {

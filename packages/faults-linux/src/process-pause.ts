@@ -5,7 +5,7 @@ import { defineFault, FaultlineError, type RevertContext } from '@faultline/core
 import * as v from 'valibot';
 import { type FreezeGroup, freeze, freezerRoot, isFrozen, planFreeze, thaw } from './host/freezer.js';
 import { findTargets, type ProcessRef, refuseProtected, signalIfSame, stateOf } from './host/proc.js';
-import { oneTargetCheck, targetTunables } from './host/tunables.js';
+import { oneTargetCheck, targetHealthCheck, targetTunables } from './host/tunables.js';
 
 const tunables = v.pipe(
   v.strictObject({
@@ -117,10 +117,5 @@ export const processPause = defineFault<typeof tunables, PauseReceipt>({
     for (const p of r.targets) lines.push(`kill -CONT ${p.pid}   # ${p.comm}, start time ${p.startTime}`);
     return lines.join('\n');
   },
-  healthCheck: (t) =>
-    t.names?.[0] !== undefined
-      ? { name: 'process-alive', kind: 'probe/process-alive', tunables: { name: t.names[0] }, mode: 'Edge' }
-      : t.pids?.[0] !== undefined
-        ? { name: 'process-alive', kind: 'probe/process-alive', tunables: { pid: t.pids[0] }, mode: 'Edge' }
-        : { name: 'infra-responsive', kind: 'probe/infra-responsive', tunables: {}, mode: 'Edge' },
+  healthCheck: targetHealthCheck,
 });

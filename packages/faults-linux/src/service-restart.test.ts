@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parseTunables, silentLogger } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { describe, expect, it } from 'vitest';
+import { testCtx } from '../test/helpers.js';
 import type { CommandResult } from './exec.js';
-import { testCtx } from './host/test-utils.js';
 import { restartServices, serviceRestart, startInactive, systemdCapability } from './service-restart.js';
 
 const pid1 = readFileSync('/proc/1/comm', 'utf8').trim();

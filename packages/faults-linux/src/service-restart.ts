@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Capability, defineFault, durationSchema, FaultlineError, parseDuration } from '@faultline/core';
 import * as v from 'valibot';
 import { type CommandResult, run } from './exec.js';
+import { infraResponsive } from './health/infra-responsive.js';
 
 /** A systemd unit name (`nginx`, `nginx.service`, `getty@tty1.service`): no spaces, quotes or slashes. */
 const unitSchema = v.pipe(
@@ -102,10 +103,5 @@ export const serviceRestart = defineFault<typeof tunables, RestartReceipt>({
   manual(receipt, ctx) {
     return (receipt?.services ?? ctx.tunables.services).map((s) => `systemctl start -- ${s}`).join('\n');
   },
-  healthCheck: () => ({
-    name: 'infra-responsive',
-    kind: 'probe/infra-responsive',
-    tunables: {},
-    mode: 'Edge',
-  }),
+  healthCheck: () => infraResponsive(),
 });

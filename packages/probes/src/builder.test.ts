@@ -4,7 +4,7 @@ import { isFaultlineError, parseTunables, Registry, silentLogger } from '@faultl
 import { probeSpecSchema } from '@faultline/core/internal';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import pack, { cmd, hostReachable, http, infraResponsive, processAlive, prometheus, tcp } from './index.js';
+import pack, { cmd, http, prometheus, tcp } from './index.js';
 
 describe('probe builders', () => {
   it('http: produces the plain ProbeSpec JSON, also through JSON.stringify', () => {
@@ -84,19 +84,6 @@ describe('probe builders', () => {
       value: { type: 'float', criteria: '<', value: 0.5 },
       noData: 'pass',
     });
-    expect(hostReachable({ namespace: 'fld_ns' }).build()).toMatchObject({
-      kind: 'probe/host-reachable',
-      mode: 'Edge',
-    });
-    expect(processAlive({ name: 'nginx' }).build()).toMatchObject({
-      kind: 'probe/process-alive',
-      mode: 'Edge',
-    });
-    expect(infraResponsive().build()).toMatchObject({
-      kind: 'probe/infra-responsive',
-      mode: 'Edge',
-      tunables: {},
-    });
   });
 
   it('refuses bad tunables and run properties where they are written', () => {
@@ -139,13 +126,10 @@ describe('probe builders', () => {
     }
   });
 
-  it('the pack registers every kind the fault packs emit', () => {
+  it('the pack registers its four kinds (the health checks come with the fault packs)', () => {
     expect(new Registry().register(pack).probeKinds()).toEqual([
       'probe/cmd',
-      'probe/host-reachable',
       'probe/http',
-      'probe/infra-responsive',
-      'probe/process-alive',
       'probe/prometheus',
       'probe/tcp',
     ]);

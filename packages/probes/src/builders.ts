@@ -7,10 +7,7 @@ import {
   stringComparator,
 } from './builder.js';
 import { cmdProbe } from './cmd.js';
-import { hostReachableProbe } from './host-reachable.js';
 import { type HTTP_METHODS, httpProbe } from './http.js';
-import { infraResponsiveProbe } from './infra-responsive.js';
-import { processAliveProbe } from './process-alive.js';
 import { prometheusProbe } from './prometheus.js';
 import { tcpProbe } from './tcp.js';
 
@@ -139,18 +136,3 @@ export class PrometheusProbeBuilder extends ProbeBuilder {
 /** `probe/prometheus`: `prometheus(endpoint, 'up{job="api"}').expectValue('==', 1)`. */
 export const prometheus = (endpoint: string, query: string) =>
   new PrometheusProbeBuilder(prometheusProbe, { endpoint, query }, `prometheus ${query}`);
-
-/** `probe/host-reachable` (Edge by default). */
-export const hostReachable = (t: { host?: string; port?: number; namespace?: string }) =>
-  new ProbeBuilder(
-    hostReachableProbe,
-    { ...t },
-    `host-reachable ${t.host ?? ''}${t.port ? `:${t.port}` : ''}${t.namespace ? ` in ${t.namespace}` : ''}`,
-    'Edge',
-  );
-/** `probe/process-alive` (Edge by default). */
-export const processAlive = (t: { pid?: number; name?: string }) =>
-  new ProbeBuilder(processAliveProbe, { ...t }, `process-alive ${t.name ?? t.pid}`, 'Edge');
-/** `probe/infra-responsive` (Edge by default). */
-export const infraResponsive = (t: { maxLagMs?: number } = {}) =>
-  new ProbeBuilder(infraResponsiveProbe, { ...t }, 'infra-responsive', 'Edge');

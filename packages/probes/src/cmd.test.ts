@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isFaultlineError } from '@faultline/core';
+import { runProbe } from '@faultline/core/testing';
 import { describe, expect, it } from 'vitest';
 import { cmdProbe } from './cmd.js';
-import { runProbe } from './test-support.js';
 
 /** Pids whose command line is exactly `argv` (how the tests find a leftover child). */
 function pidsRunning(argv: string[]): number[] {

@@ -2,9 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isFaultlineError } from '@faultline/core';
+import { runProbe } from '@faultline/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePki, type TestPki } from '../test/pki.js';
 import { httpProbe } from './http.js';
-import { makePki, runProbe, type TestPki } from './test-support.js';
 
 function handler(req: IncomingMessage, res: ServerResponse) {
   const url = new URL(req.url ?? '/', 'http://x');

@@ -4,9 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runProbe } from '@faultline/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prometheusProbe } from './prometheus.js';
-import { runProbe } from './test-support.js';
 
 // A real Prometheus (Debian's package) scraping a tiny exporter every 200 ms, on loopback ports.
 const METRICS = [

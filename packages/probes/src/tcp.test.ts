@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
+import { runProbe } from '@faultline/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpProbe } from './tcp.js';
-import { runProbe } from './test-support.js';
 
 const sockets = new Set<Socket>();
 const servers: Server[] = [];

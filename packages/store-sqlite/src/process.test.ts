@@ -6,8 +6,8 @@ import { testDir } from '../test/helpers.js';
 import { sqliteStore } from './store.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const writerScript = fileURLToPath(new URL('./fixtures/writer.ts', import.meta.url));
-const readerScript = fileURLToPath(new URL('./fixtures/reader.mjs', import.meta.url));
+const writerScript = fileURLToPath(new URL('../test/fixtures/writer.ts', import.meta.url));
+const readerScript = fileURLToPath(new URL('../test/fixtures/reader.mjs', import.meta.url));
 
 /** Spawns a node child from the repo root; `lines` collects its stdout lines as they come. */
 function start(args: string[]): {

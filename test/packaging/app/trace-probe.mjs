@@ -6,10 +6,9 @@ import { readdirSync } from 'node:fs';
 import { definePack, defineProbe } from '@faultline/core';
 import * as v from 'valibot';
 
-// FLIP to true once the Linux pack carries the probes of its own health checks (issue #11, the
-// faults-linux + probes part): the steps then also run their default health check, from
-// @faultline/faults-linux alone. Until then, a default health check needs @faultline/probes.
-export const HEALTH_CHECK = false;
+// Every step also runs its fault's default health check, from @faultline/faults-linux alone (a pack
+// carries the probes of its own health checks).
+export const HEALTH_CHECK = true;
 
 const trace = defineProbe({
   kind: 'app/fault-trace',

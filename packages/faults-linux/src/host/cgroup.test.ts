@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { until } from '../../test/helpers.js';
 import { assertOwnGroupDir, createGroup, destroyGroup, detectLayout, groupPids } from './cgroup.js';
 import { launchInGroup } from './launch.js';
 import { readComm } from './proc.js';
-import { until } from './test-utils.js';
 
 const HYBRID = `tmpfs /sys/fs/cgroup tmpfs rw 0 0
 cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,nosuid,cpu,cpuacct 0 0

@@ -2,10 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, unlinkSync } from 'node:fs';
 import { open, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { FaultlineError, OBJECT_PREFIX, parseSize, type RevertContext } from '@faultline/core';
+import {
+  FaultlineError,
+  type InjectContext,
+  OBJECT_PREFIX,
+  parsePercent,
+  parseSize,
+  percentSchema,
+  type RevertContext,
+  sizeSchema,
+} from '@faultline/core';
 import * as v from 'valibot';
+import type { EntriesOutput } from '../entries.js';
 import { run } from '../exec.js';
-import { resolveAllowedDir } from './paths.js';
+import { infraResponsive } from '../health/infra-responsive.js';
+import { type PathTunables, pathAllowedCheck, pathTunables, resolveAllowedDir } from './paths.js';
+import { exactlyOneSize } from './tunables.js';
 
 /** A file a fill fault wrote: its path and inode (revert deletes that file, not a look-alike). */
 export type FillFile = { path: string; ino: string };
@@ -82,10 +94,7 @@ export async function fillFile(
 }
 
 /** The files a revert may delete: the receipt's, or by name from the tunables when there is none. */
-export function fillTargets(
-  receipt: FillReceipt | undefined,
-  ctx: RevertContext<{ path: string; allowedRoots: string[] }>,
-): FillFile[] {
+export function fillTargets(receipt: FillReceipt | undefined, ctx: RevertContext<PathTunables>): FillFile[] {
   if (receipt) return receipt.files.filter((f) => basename(f.path).startsWith(OBJECT_PREFIX));
   try {
     return [
@@ -142,18 +151,81 @@ export function fillManual(files: FillFile[], objectName: string): string {
   ].join('\n');
 }
 
-/** A fill takes exactly one of size or percent. */
-export function exactlyOneSize<T extends { size?: unknown; percent?: unknown }>() {
-  return v.check<T, string>(
-    (t) => (t.size === undefined) !== (t.percent === undefined),
-    'give exactly one of size or percent',
-  );
-}
-
 /** A fill's block size is between 512 bytes and 64 MiB. */
-export function blockSizeInRange<T extends { blockSize: string | number }>() {
+function blockSizeInRange<T extends { blockSize: string | number }>() {
   return v.check<T, string>(
     (t) => parseSize(t.blockSize) >= 512 && parseSize(t.blockSize) <= 64 * 1024 * 1024,
     'blockSize must be between 512 bytes and 64MiB',
   );
 }
+
+/**
+ * The tunables every fill fault takes: a directory under the allowed roots, exactly one of `size`
+ * (bytes to write) or `percent` (each fault says what its percent means), the write block and the
+ * free space it must leave. A fault adds its own entries and passes its object to {@link withFillChecks}.
+ */
+export const fillEntries = {
+  /** The directory the fill file goes into (under /tmp, /var/tmp or allowedRoots). */
+  ...pathTunables,
+  /** Bytes to write (`'10GiB'`). */
+  size: v.optional(sizeSchema()),
+  /** Or a percent of the filesystem (disk-fill: a share of its size to add; fs-fill: the usage to reach). */
+  percent: v.optional(percentSchema()),
+  /** Each write() call writes this much real data (the `write` method, and fallocate's fallback). */
+  blockSize: v.optional(sizeSchema(), '4MiB'),
+  /** Refuse to leave less than this free. */
+  safetyFloor: v.optional(sizeSchema(), '1GiB'),
+};
+
+/** The parsed {@link fillEntries}. */
+type FillTunables = EntriesOutput<typeof fillEntries>;
+
+/** A fill's schema: its object, then the checks every fill makes (path, one of size/percent, block size). */
+export function withFillChecks<S extends v.GenericSchema<unknown, FillTunables>>(object: S) {
+  type T = v.InferOutput<S>;
+  return v.pipe(object, pathAllowedCheck<T>(), exactlyOneSize<T>(), blockSizeInRange<T>());
+}
+
+/** What a fill fault makes of its `percent` (0-100), given the filesystem it writes to. */
+export type PercentBytes = (percent: number, usage: { total: number; used: number }, dir: string) => number;
+
+/**
+ * The inject both fill faults share: one file named after the injection, under the path resolved
+ * inside the allowed roots, of `size` bytes or of what the fault makes of its `percent` — refused,
+ * before a byte is written, when it would leave less free than the safety floor.
+ */
+export async function injectFill(
+  kind: string,
+  ctx: InjectContext<FillTunables>,
+  opts: { method: 'fallocate' | 'write'; percentBytes: PercentBytes },
+): Promise<FillReceipt> {
+  const t = ctx.tunables;
+  const dir = resolveAllowedDir(t.path, t.allowedRoots);
+  const bytes =
+    t.size !== undefined
+      ? parseSize(t.size)
+      : opts.percentBytes(parsePercent(t.percent!), await fsUsage(dir), dir);
+  await checkFloor(kind, dir, bytes, parseSize(t.safetyFloor));
+  const receipt = await fillFile(fillPath(dir, ctx.objectName), bytes, {
+    blockSize: parseSize(t.blockSize),
+    method: opts.method,
+    signal: ctx.signal,
+  });
+  ctx.log.info(`filled ${bytes} bytes in ${dir}`, { method: receipt.method });
+  return receipt;
+}
+
+/**
+ * The undo side both fill faults share: delete exactly the fill file (the receipt's, or the one
+ * named after the injection), say whether it is still there, the commands a person runs, and the
+ * health check (the runtime itself stays responsive).
+ */
+export const fillUndo = {
+  revert: async (receipt: FillReceipt | undefined, ctx: RevertContext<PathTunables>) =>
+    removeFill(fillTargets(receipt, ctx)),
+  present: async (receipt: FillReceipt | undefined, ctx: RevertContext<PathTunables>) =>
+    fillPresent(fillTargets(receipt, ctx)),
+  manual: (receipt: FillReceipt | undefined, ctx: RevertContext<PathTunables>) =>
+    fillManual(fillTargets(receipt, ctx), ctx.objectName),
+  healthCheck: () => infraResponsive(),
+};

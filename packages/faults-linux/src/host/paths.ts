@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { normalize } from 'node:path';
 import { type Capability, FaultlineError } from '@faultline/core';
 import * as v from 'valibot';
+import type { EntriesOutput } from '../entries.js';
 
 /** Fill and disk-io files may always go under these; `allowedRoots` adds more. */
 export const DEFAULT_ROOTS: readonly string[] = ['/tmp', '/var/tmp'];
@@ -95,8 +96,11 @@ export const pathTunables = {
   allowedRoots: v.optional(v.array(rootSchema), []),
 };
 
+/** The parsed {@link pathTunables}. */
+export type PathTunables = EntriesOutput<typeof pathTunables>;
+
 /** Pipe step: `path` must be under /tmp, /var/tmp or one of `allowedRoots`. */
-export function pathAllowedCheck<T extends { path: string; allowedRoots: string[] }>() {
+export function pathAllowedCheck<T extends PathTunables>() {
   return v.check<T, (i: v.CheckIssue<T>) => string>(
     (t) => lexicallyAllowed(t.path, t.allowedRoots),
     (i) =>
@@ -108,9 +112,7 @@ export function pathAllowedCheck<T extends { path: string; allowedRoots: string[
  * `check()` of the faults that write under a path: available when the path resolves inside the
  * allowed roots (with no tunables, in general).
  */
-export async function pathCapability(
-  tunables: { path: string; allowedRoots: string[] } | undefined,
-): Promise<Capability> {
+export async function pathCapability(tunables: PathTunables | undefined): Promise<Capability> {
   if (!tunables) return { available: true };
   try {
     resolveAllowedDir(tunables.path, tunables.allowedRoots);

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { FaultlineError } from '@faultline/core';
 import { readProcStat } from '@faultline/core/internal';
+import type { TargetSelector } from './tunables.js';
 
 /** A process as a receipt names it: pid and start time (/proc/PID/stat field 22), so a recycled pid is never signalled. */
 export type ProcessRef = {
@@ -90,13 +91,6 @@ export function protectedPids(): Set<number> {
     pid = parentPid(pid);
   }
   return out;
-}
-
-/** How process faults pick their targets (one of the three, checked by the schema). */
-export interface TargetSelector {
-  pids?: number[] | undefined;
-  names?: string[] | undefined;
-  pattern?: string | undefined;
 }
 
 /**

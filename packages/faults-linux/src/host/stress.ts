@@ -11,6 +11,7 @@ import {
 } from '@faultline/core';
 import * as v from 'valibot';
 import { run } from '../exec.js';
+import { infraResponsive } from '../health/infra-responsive.js';
 import {
   createGroup,
   destroyGroup,
@@ -47,7 +48,7 @@ export interface StressPlan {
   minProcs: number;
   /** Create this dir (named after objectName) for stress-ng's temp files. */
   tempDir?: string;
-  maxDuration: string | number;
+  maxDuration: v.InferOutput<typeof maxDurationTunable>;
 }
 
 /**
@@ -208,11 +209,6 @@ export function stressUndo<T>(tempRoot?: (tunables: T) => string | undefined) {
       stressPresent(receipt, ctx, root(ctx)),
     manual: (receipt: StressReceipt | undefined, ctx: RevertContext<T>) =>
       stressManual(receipt, ctx, root(ctx)),
-    healthCheck: () => ({
-      name: 'infra-responsive',
-      kind: 'probe/infra-responsive',
-      tunables: {},
-      mode: 'Edge' as const,
-    }),
+    healthCheck: () => infraResponsive(),
   };
 }

@@ -1,4 +1,8 @@
+import type { ProbeSpec } from '@faultline/core';
 import * as v from 'valibot';
+import type { EntriesOutput } from '../entries.js';
+import { infraResponsive } from '../health/infra-responsive.js';
+import { processAlive } from '../health/process-alive.js';
 
 /** A worker count: 0 means one per CPU the fault may use. */
 export const workersSchema = (dflt: number) =>
@@ -60,10 +64,32 @@ export const targetTunables = {
   pattern: v.optional(patternSchema),
 };
 
+/** How process faults pick their targets: one of pids, names, pattern (checked by the schema). */
+export type TargetSelector = EntriesOutput<typeof targetTunables>;
+
 /** Pipe step: exactly one of pids, names, pattern. */
-export function oneTargetCheck<T extends { pids?: unknown; names?: unknown; pattern?: unknown }>() {
+export function oneTargetCheck<T extends TargetSelector>() {
   return v.check<T, string>(
     (t) => [t.pids, t.names, t.pattern].filter((x) => x !== undefined).length === 1,
     'name the targets with exactly one of pids, names or pattern',
+  );
+}
+
+/**
+ * The default health check of a process fault: is the (first) named process, or the first pid,
+ * alive again afterwards (`probe/process-alive`); for a pattern, is the infrastructure responsive.
+ */
+export function targetHealthCheck(t: TargetSelector): ProbeSpec {
+  const [name] = t.names ?? [];
+  if (name !== undefined) return processAlive({ name });
+  const [pid] = t.pids ?? [];
+  return pid === undefined ? infraResponsive() : processAlive({ pid });
+}
+
+/** Pipe step: exactly one of size or percent (fills, memory stress). */
+export function exactlyOneSize<T extends { size?: unknown; percent?: unknown }>() {
+  return v.check<T, string>(
+    (t) => (t.size === undefined) !== (t.percent === undefined),
+    'give exactly one of size or percent',
   );
 }

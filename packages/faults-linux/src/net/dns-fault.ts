@@ -1,7 +1,9 @@
 import { defineFault, type FaultDefinition, type RevertContext } from '@faultline/core';
 import * as v from 'valibot';
+import type { EntriesOutput } from '../entries.js';
+import { infraResponsive } from '../health/infra-responsive.js';
 import { nftCapability } from './capability.js';
-import { namespaceExists } from './netns.js';
+import { namespaceGone } from './netns.js';
 import { applyScript, buildDeleteScript, tablePresent } from './nft.js';
 import {
   findResolvers,
@@ -32,12 +34,7 @@ export const dnsEntries = {
   namespace: v.optional(namespaceSchema),
 };
 
-type DnsTunables = {
-  matchScheme: 'exact' | 'substring';
-  upstreamServer?: string | undefined;
-  port: number;
-  namespace?: string | undefined;
-};
+type DnsTunables = EntriesOutput<typeof dnsEntries>;
 
 /** What revert needs: plain JSON. */
 export interface DnsReceipt {
@@ -75,7 +72,7 @@ function resolversOf(
  * port 53 to it (other names are forwarded upstream). Revert deletes the table, forgets the DNS
  * flows in conntrack and stops the resolver.
  */
-export function dnsFault<S extends v.GenericSchema>(o: {
+export function dnsFault<S extends v.GenericSchema<unknown, DnsTunables>>(o: {
   kind: string;
   summary: string;
   tunables: S;
@@ -87,7 +84,7 @@ export function dnsFault<S extends v.GenericSchema>(o: {
     tunables: o.tunables,
     check: () => nftCapability(),
     async inject(ctx) {
-      const t = ctx.tunables as DnsTunables;
+      const t: DnsTunables = ctx.tunables;
       const ns = { namespace: t.namespace, signal: ctx.signal };
       const upstream = t.upstreamServer ?? systemUpstream(t.namespace);
       const r = await startResolver({
@@ -117,7 +114,7 @@ export function dnsFault<S extends v.GenericSchema>(o: {
     async revert(receipt, ctx) {
       const { namespace, table, port } = target(receipt, ctx);
       const opts = { namespace, signal: ctx.signal };
-      if (namespace === undefined || (await namespaceExists(namespace))) {
+      if (!(await namespaceGone(namespace))) {
         await applyScript(buildDeleteScript(table, FAMILY), { ...opts, code: 'FL_REVERT' });
         await flushDnsConntrack(port, opts);
       }
@@ -126,7 +123,7 @@ export function dnsFault<S extends v.GenericSchema>(o: {
     async present(receipt, ctx) {
       const { namespace, table } = target(receipt, ctx);
       if (resolversOf(receipt, ctx.objectName).length > 0) return true;
-      if (namespace !== undefined && !(await namespaceExists(namespace))) return false;
+      if (await namespaceGone(namespace)) return false;
       return tablePresent(table, FAMILY, { namespace });
     },
     manual(receipt, ctx) {
@@ -142,11 +139,6 @@ export function dnsFault<S extends v.GenericSchema>(o: {
         kill,
       ].join('\n');
     },
-    healthCheck: () => ({
-      name: `${o.kind} health`,
-      kind: 'probe/infra-responsive',
-      mode: 'Edge',
-      tunables: {},
-    }),
+    healthCheck: () => infraResponsive(),
   });
 }

@@ -1,20 +1,17 @@
 import type { ProbeSpec } from '@faultline/core';
+import { hostReachable } from '../health/host-reachable.js';
+import { infraResponsive } from '../health/infra-responsive.js';
+import type { TargetTunables } from './tunables.js';
 
 /**
  * The default Edge health check of a network fault: is the first named destination reachable
- * (`probe/host-reachable`), else is the infrastructure responsive at all (`probe/infra-responsive`).
+ * (`probe/host-reachable`, from the fault's namespace), else is the infrastructure responsive at all
+ * (`probe/infra-responsive`).
  */
 export function networkHealthCheck(
-  kind: string,
-  t: { destinationHosts?: string[]; destinationIps?: string[]; namespace?: string | undefined },
+  t: Pick<TargetTunables, 'destinationHosts' | 'destinationIps' | 'namespace'>,
 ): ProbeSpec {
-  const host = t.destinationHosts?.[0] ?? t.destinationIps?.find((ip) => !ip.includes('/'));
-  if (host === undefined)
-    return { name: `${kind} health`, kind: 'probe/infra-responsive', mode: 'Edge', tunables: {} };
-  return {
-    name: `${kind} health`,
-    kind: 'probe/host-reachable',
-    mode: 'Edge',
-    tunables: t.namespace ? { host, namespace: t.namespace } : { host },
-  };
+  const host = t.destinationHosts[0] ?? t.destinationIps.find((ip) => !ip.includes('/'));
+  if (host === undefined) return infraResponsive();
+  return hostReachable(t.namespace === undefined ? { host } : { host, namespace: t.namespace });
 }

@@ -1,6 +1,6 @@
 import { readlinkSync, statSync } from 'node:fs';
 import { OBJECT_PREFIX } from '@faultline/core';
-import { listInterfaces, namespaceExists } from './netns.js';
+import { listInterfaces, namespaceGone } from './netns.js';
 import { listTables } from './nft.js';
 import { findResolvers } from './resolver.js';
 import { listQdiscs } from './tc.js';
@@ -26,7 +26,7 @@ const OUR_HANDLE = /^f[0-9a-f]{3}:$/;
 export async function scanNetworkLeftovers(o: { namespaces?: string[] } = {}): Promise<NetworkLeftover[]> {
   const out: NetworkLeftover[] = [];
   for (const namespace of [undefined, ...(o.namespaces ?? [])]) {
-    if (namespace !== undefined && !(await namespaceExists(namespace))) continue;
+    if (await namespaceGone(namespace)) continue;
     const p = namespace ? `ip netns exec ${namespace} ` : '';
     const ns = namespace ?? null;
     for (const t of await listTables({ namespace })) {

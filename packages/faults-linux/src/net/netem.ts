@@ -1,5 +1,6 @@
 import { parseDuration, parsePercent } from '@faultline/core';
 import * as v from 'valibot';
+import type { EntriesOutput } from '../entries.js';
 import { netemCapability } from './capability.js';
 import type { ShapeSpec } from './tc.js';
 import { shapeTargetEntries, type TcFaultOptions, tcFault } from './tc-fault.js';
@@ -23,7 +24,8 @@ export function netemFault<E extends v.ObjectEntries>(o: {
   kind: string;
   summary: string;
   entries: E;
-  netem: (t: v.InferOutput<v.StrictObjectSchema<E & typeof shapeTargetEntries, undefined>>) => string[];
+  /** The netem arguments for the fault's own tunables (pure: each fault unit-tests it). */
+  netem: (t: EntriesOutput<E>) => string[];
 }) {
   const tunables = v.strictObject({ ...shapeTargetEntries, ...o.entries });
   const opts: TcFaultOptions<typeof tunables> = {
@@ -31,7 +33,7 @@ export function netemFault<E extends v.ObjectEntries>(o: {
     summary: o.summary,
     tunables,
     check: netemCapability,
-    shape: (t) => netemShape(o.netem(t as never)),
+    shape: (t) => netemShape(o.netem(t as EntriesOutput<E>)),
   };
   return tcFault(opts);
 }

@@ -28,6 +28,14 @@ export async function namespaceExists(name: string): Promise<boolean> {
   return existsSync(`/var/run/netns/${name}`);
 }
 
+/**
+ * True when a named namespace no longer exists: deleting it took every table, qdisc and device in it
+ * along, so there is nothing left to revert there. False for no namespace (this one always exists).
+ */
+export async function namespaceGone(name: string | undefined): Promise<boolean> {
+  return name !== undefined && !(await namespaceExists(name));
+}
+
 /** Throws FL_INJECT when a named namespace is missing. */
 export async function requireNamespace(name: string | undefined): Promise<void> {
   if (name !== undefined && !(await namespaceExists(name))) {

@@ -2,7 +2,7 @@ import { defineFault, type FaultDefinition, type RevertContext } from '@faultlin
 import type * as v from 'valibot';
 import { nftCapability } from './capability.js';
 import { networkHealthCheck } from './health.js';
-import { namespaceExists, resolveHosts, targetInterfaces } from './netns.js';
+import { namespaceGone, resolveHosts, targetInterfaces } from './netns.js';
 import {
   applyScript,
   buildDeleteScript,
@@ -28,7 +28,7 @@ export interface NftReceipt {
 }
 
 /** How one nft fault turns its tunables into a table. */
-export interface NftFaultOptions<S extends v.GenericSchema> {
+export interface NftFaultOptions<S extends v.GenericSchema<unknown, Tun>> {
   kind: string;
   summary: string;
   tunables: S;
@@ -44,23 +44,20 @@ function where(receipt: NftReceipt | undefined, ctx: RevertContext<unknown>): st
   return (ctx.tunables as Partial<Tun> | undefined)?.namespace;
 }
 
-/** A namespace that no longer exists took its tables with it: nothing left to revert. */
-async function gone(namespace: string | undefined): Promise<boolean> {
-  return namespace !== undefined && !(await namespaceExists(namespace));
-}
-
 /**
  * Builds a packet-filter fault: one nft table named after the injection, deleted whole on revert —
  * one atomic commit, and it can't touch rules that other tools own.
  */
-export function nftFault<S extends v.GenericSchema>(o: NftFaultOptions<S>): FaultDefinition<S, NftReceipt> {
+export function nftFault<S extends v.GenericSchema<unknown, Tun>>(
+  o: NftFaultOptions<S>,
+): FaultDefinition<S, NftReceipt> {
   return defineFault<S, NftReceipt>({
     kind: o.kind,
     summary: o.summary,
     tunables: o.tunables,
     check: () => nftCapability(),
     async inject(ctx) {
-      const t = ctx.tunables as Tun;
+      const t: Tun = ctx.tunables;
       const plan = o.plan(ctx.tunables);
       const ns = { namespace: t.namespace, signal: ctx.signal };
       // named interfaces are checked by nft itself in a netdev table (a missing device fails the load);
@@ -107,13 +104,13 @@ export function nftFault<S extends v.GenericSchema>(o: NftFaultOptions<S>): Faul
           code: 'FL_REVERT',
         });
       } catch (e) {
-        if (await gone(namespace)) return;
+        if (await namespaceGone(namespace)) return;
         throw e;
       }
     },
     async present(receipt, ctx) {
       const namespace = where(receipt, ctx);
-      if (await gone(namespace)) return false;
+      if (await namespaceGone(namespace)) return false;
       return tablePresent(receipt?.table ?? ctx.objectName, receipt ? [receipt.family] : NFT_FAMILIES, {
         namespace,
       });
@@ -125,6 +122,6 @@ export function nftFault<S extends v.GenericSchema>(o: NftFaultOptions<S>): Faul
         where(receipt, ctx),
       );
     },
-    healthCheck: (t) => networkHealthCheck(o.kind, t as Tun),
+    healthCheck: networkHealthCheck,
   });
 }

@@ -6,11 +6,12 @@ import {
   type RevertContext,
 } from '@faultline/core';
 import * as v from 'valibot';
+import type { EntriesOutput } from '../entries.js';
 import { networkHealthCheck } from './health.js';
 import {
   listInterfaces,
   type NsOptions,
-  namespaceExists,
+  namespaceGone,
   nsRun,
   resolveHosts,
   targetInterfaces,
@@ -49,13 +50,7 @@ export const shapeTargetEntries = {
   namespace: v.optional(namespaceSchema),
 };
 
-type ShapeTunables = {
-  interfaces?: string[] | undefined;
-  destinationHosts: string[];
-  destinationIps: string[];
-  direction: Direction;
-  namespace?: string | undefined;
-};
+type ShapeTunables = EntriesOutput<typeof shapeTargetEntries>;
 
 /** What revert needs: plain JSON. `previous` is the kernel default (handle 0:) — `add` refuses anything else. */
 export interface ShapeReceipt {
@@ -126,7 +121,11 @@ async function removeShape(
   }
 }
 
-/** A tc fault (rate limit, netem kinds): a root qdisc per interface, htb + u32 for destinations, ifb for ingress. */
+/**
+ * A tc fault (rate limit, netem kinds): a root qdisc per interface, htb + u32 for destinations, ifb
+ * for ingress. `S` holds {@link shapeTargetEntries} (netem faults build it from generic entries,
+ * which TypeScript cannot check against a constraint, hence one cast below).
+ */
 export function tcFault<S extends v.GenericSchema>(o: TcFaultOptions<S>): FaultDefinition<S, ShapeReceipt> {
   const fault = defineFault<S, ShapeReceipt>({
     kind: o.kind,
@@ -205,12 +204,12 @@ export function tcFault<S extends v.GenericSchema>(o: TcFaultOptions<S>): FaultD
     },
     async revert(receipt, ctx) {
       const { namespace } = plan(receipt, ctx);
-      if (namespace !== undefined && !(await namespaceExists(namespace))) return;
+      if (await namespaceGone(namespace)) return;
       await removeShape(receipt, ctx, { namespace, signal: ctx.signal });
     },
     async present(receipt, ctx) {
       const { namespace, handle } = plan(receipt, ctx);
-      if (namespace !== undefined && !(await namespaceExists(namespace))) return false;
+      if (await namespaceGone(namespace)) return false;
       const opts = { namespace };
       if ((await listQdiscs(opts)).some((q) => q.root && q.handle === handle)) return true;
       if (receipt && Object.keys(receipt.ifbs).length === 0) return false;
@@ -233,7 +232,7 @@ export function tcFault<S extends v.GenericSchema>(o: TcFaultOptions<S>): FaultD
         lines.push(`${p}tc qdisc del dev ${dev} ingress`, `${p}ip link del ${ifb}`);
       return lines.join('\n');
     },
-    healthCheck: (t) => networkHealthCheck(o.kind, t as ShapeTunables),
+    healthCheck: (t) => networkHealthCheck(t as ShapeTunables),
   });
   return fault;
 }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import * as v from 'valibot';
+import type { EntriesOutput } from '../entries.js';
 
 // Every value here may reach an nft script or a tc/ip argv: the schemas are strict on purpose, so a
 // name with a space, a `;` or a quote never gets that far.
@@ -130,17 +131,8 @@ export const portsNeedTransport = <
     'ports cannot be combined with protocol icmp',
   );
 
-/** The output of {@link targetEntries}. */
-export interface TargetTunables {
-  interfaces?: string[] | undefined;
-  destinationHosts: string[];
-  destinationIps: string[];
-  sourcePorts: (string | number)[];
-  destinationPorts: (string | number)[];
-  protocol: Protocol;
-  whitelistSsh: boolean;
-  namespace?: string | undefined;
-}
+/** The parsed {@link targetEntries}. */
+export type TargetTunables = EntriesOutput<typeof targetEntries>;
 
 /** Ports kept open when `whitelistSsh` is on. */
 export const SSH_PORTS = [22, 2222] as const;

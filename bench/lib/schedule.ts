@@ -1,3 +1,6 @@
+// A drift-correcting ticker: what bench/probe-jitter.ts measures beside core's runner, which
+// schedules Continuous probes on its own fixed grid (packages/core/src/probe-exec.ts). A bench
+// instrument, not part of any package.
 /** What a tick knows about its own timing. */
 export interface TickInfo {
   /** 0, 1, 2 … — the slot on the schedule (slots missed while busy are skipped, not replayed). */

@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { defineProbe } from '@faultline/core';
+import { defineProbe, type ProbeSpec } from '@faultline/core';
 import { readProcStat } from '@faultline/core/internal';
 import * as v from 'valibot';
+import { listPids, readComm, refOf } from '../host/proc.js';
+import { healthProbeSpec } from './probe-spec.js';
 
-/** Tunables of `probe/process-alive` (the fault packs emit exactly these). */
+/** Tunables of `probe/process-alive` (the process faults' health checks emit exactly these). */
 export const processAliveTunables = v.pipe(
   v.object({
     pid: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
@@ -21,21 +22,11 @@ export const processAliveTunables = v.pipe(
 );
 
 /** Pids whose comm is `name` (compared on the kernel's 15 characters), zombies left out. */
-export function pidsNamed(name: string): number[] {
+function pidsNamed(name: string): number[] {
   const want = name.slice(0, 15);
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trimEnd() !== want) continue;
-    } catch {
-      continue; // it exited while we looked
-    }
-    const stat = readProcStat(pid);
-    if (stat && stat.state !== 'Z') out.push(pid);
-  }
-  return out.sort((a, b) => a - b);
+  return listPids()
+    .filter((pid) => readComm(pid) === want && refOf(pid) !== undefined)
+    .sort((a, b) => a - b);
 }
 
 /** `probe/process-alive`: the pid exists and is not a zombie / some process has that name. */
@@ -56,7 +47,7 @@ export const processAliveProbe = defineProbe({
           message: `process ${pid} is a zombie (exited, not yet reaped)`,
         };
       if (name !== undefined) {
-        const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trimEnd();
+        const comm = readComm(pid) ?? '(gone)';
         if (comm !== name.slice(0, 15))
           return {
             passed: false,
@@ -80,3 +71,8 @@ export const processAliveProbe = defineProbe({
     };
   },
 });
+
+/** A `probe/process-alive` spec (Edge mode): the process faults' health check, or a probe of your own. */
+export function processAlive(t: v.InferInput<typeof processAliveTunables>): ProbeSpec {
+  return healthProbeSpec(processAliveProbe, `process-alive ${t.name ?? t.pid}`, t);
+}

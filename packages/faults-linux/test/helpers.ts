@@ -2,11 +2,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRuntime, definePack, defineProbe, MemoryJournal, type Runtime } from '@faultline/core';
+import {
+  createRuntime,
+  definePack,
+  defineProbe,
+  MemoryJournal,
+  type Pack,
+  type Runtime,
+} from '@faultline/core';
 import { revertContext } from '@faultline/core/testing';
 import * as v from 'valibot';
-import pack, { scanLeftovers } from '../index.js';
-import type { Leftover } from '../leftovers.js';
+import pack, { scanLeftovers } from '../src/index.js';
+import type { Leftover } from '../src/leftovers.js';
 
 /** A child `sleep` the test owns; `stop()` kills and reaps it. */
 export function spawnSleeper(
@@ -74,10 +81,23 @@ export async function leftoversOfThisFile(contractSuffix: string): Promise<Lefto
   return (await scanLeftovers()).filter((l) => issued.has(l.name) || l.name.endsWith(contractSuffix));
 }
 
+/** A runtime over these packs with an in-memory journal, and no recovery, sentinel, signal handlers or run logs. */
+export function quietRuntimeOf(packs: Pack[], stateDir: string): Promise<Runtime> {
+  return createRuntime({
+    packs,
+    stateDir,
+    journal: new MemoryJournal(),
+    recover: false,
+    sentinel: false,
+    signals: false,
+    eventLog: false,
+  });
+}
+
 /**
- * A runtime for tests about the faults: this pack plus a probe that always passes (the probes pack
- * has its own tests), an in-memory journal, and no recovery, sentinel, signal handlers or run logs.
- * `probes` is what a step names to use that probe.
+ * A runtime for tests about the faults: this pack plus a probe that always passes (the health
+ * probes have their own tests), quiet as {@link quietRuntimeOf}. `probes` is what a step names to
+ * use that probe.
  */
 export async function quietRuntime(
   stateDir: string,
@@ -93,14 +113,6 @@ export async function quietRuntime(
       }),
     ],
   });
-  const runtime = await createRuntime({
-    packs: [pack, ok],
-    stateDir,
-    journal: new MemoryJournal(),
-    recover: false,
-    sentinel: false,
-    signals: false,
-    eventLog: false,
-  });
+  const runtime = await quietRuntimeOf([pack, ok], stateDir);
   return { runtime, probes: [{ name: 'ok', kind: 'probe/flc-ok' }] };
 }

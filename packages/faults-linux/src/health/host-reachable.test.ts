@@ -1,14 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import { isFaultlineError } from '@faultline/core';
+import { runProbe } from '@faultline/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostReachableProbe } from './host-reachable.js';
-import { infraResponsiveProbe } from './infra-responsive.js';
-import { processAliveProbe } from './process-alive.js';
-import { runProbe } from './test-support.js';
-import { which } from './which.js';
+import { which } from '../host/which.js';
+import { hostReachable, hostReachableProbe } from './host-reachable.js';
 
 const NS = `fld_hr_${process.pid}`;
 const NS_DOWN = `fld_hrd_${process.pid}`;
@@ -109,86 +106,16 @@ describe.concurrent('probe/host-reachable', () => {
   });
 });
 
-describe.concurrent('probe/process-alive', () => {
-  const start = (title: string) =>
-    spawn(process.execPath, ['-e', `process.title=${JSON.stringify(title)};setTimeout(()=>{},30000)`], {
-      stdio: 'ignore',
+describe('hostReachable()', () => {
+  it('is an Edge spec whose tunables are validated where it is written', () => {
+    expect(hostReachable({ host: '10.0.0.7', port: 80, namespace: 'fld_ns' })).toEqual({
+      name: 'host-reachable 10.0.0.7:80 in fld_ns',
+      kind: 'probe/host-reachable',
+      mode: 'Edge',
+      tunables: { host: '10.0.0.7', port: 80, namespace: 'fld_ns' },
     });
-  const exited = (c: ChildProcess) => new Promise((r) => c.once('exit', r));
-  /** Waits (bounded) until the child has set its title: node takes a while to start on a busy machine. */
-  const titled = async (c: ChildProcess, title: string) => {
-    for (let i = 0; i < 100; i++) {
-      try {
-        if (readFileSync(`/proc/${c.pid}/comm`, 'utf8').trim() === title.slice(0, 15)) return;
-      } catch {
-        // not there yet
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`child ${c.pid} never took the title ${title}`);
-  };
-
-  it('by pid: alive, then gone once killed', async () => {
-    const child = start('fld-alive-pid');
-    try {
-      await titled(child, 'fld-alive-pid');
-      const r = await runProbe(processAliveProbe, { pid: child.pid });
-      expect(r.passed, r.message).toBe(true);
-      const wrongName = await runProbe(processAliveProbe, { pid: child.pid, name: 'fld-other' });
-      expect(wrongName.passed).toBe(false);
-    } finally {
-      child.kill('SIGKILL');
-      await exited(child);
-    }
-    expect((await runProbe(processAliveProbe, { pid: child.pid })).passed).toBe(false);
-  });
-
-  it('by name (comm), and not once it is gone', async () => {
-    const name = `fld-alive-${process.pid}`.slice(0, 15);
-    const child = start(name);
-    try {
-      await titled(child, name);
-      const r = await runProbe(processAliveProbe, { name });
-      expect(r.passed, r.message).toBe(true);
-      expect(r.value).toEqual({ pids: [child.pid] });
-    } finally {
-      child.kill('SIGKILL');
-      await exited(child);
-    }
-    expect((await runProbe(processAliveProbe, { name })).passed).toBe(false);
-  });
-
-  it('a zombie is not alive', async () => {
-    // sh starts a short child, then execs a sleep that never reaps it: the child stays a zombie
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    try {
-      const zombie = await new Promise<number>((r) =>
-        parent.stdout!.once('data', (b: Buffer) => r(Number(b.toString().trim()))),
-      );
-      await new Promise((r) => setTimeout(r, 200));
-      const out = await runProbe(processAliveProbe, { pid: zombie });
-      expect(out.passed).toBe(false);
-      expect(out.message).toContain('zombie');
-    } finally {
-      parent.kill('SIGKILL');
-      await exited(parent);
-    }
-  });
-});
-
-describe('probe/infra-responsive', () => {
-  it('passes on a responsive loop and fails when the loop is blocked past maxLagMs', async () => {
-    const ok = await runProbe(infraResponsiveProbe, {});
-    expect(ok.passed, ok.message).toBe(true);
-    const pending = runProbe(infraResponsiveProbe, { maxLagMs: 20 });
-    const until = performance.now() + 80;
-    while (performance.now() < until) {
-      // block the event loop, as a starved host would
-    }
-    const slow = await pending;
-    expect(slow.passed).toBe(false);
-    expect(slow.message).toContain('too slow');
+    expect(hostReachable({ namespace: 'fld_ns', host: undefined }).tunables).toEqual({ namespace: 'fld_ns' });
+    expect(() => hostReachable({})).toThrow(/FL_TUNABLES/);
+    expect(() => hostReachable({ host: 'a b' })).toThrow(/FL_TUNABLES/);
   });
 });

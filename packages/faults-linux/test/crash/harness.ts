@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultJournalPath, objectName, openFileJournal } from '@faultline/core';
 import { readProcStat } from '@faultline/core/internal';
-import { run } from '../exec.js';
-import { cgroupRoots } from '../host/cgroup.js';
-import { scanLeftovers } from '../index.js';
-import type { NetnsPair } from '../testing/netns.js';
+import { run } from '../../src/exec.js';
+import { cgroupRoots } from '../../src/host/cgroup.js';
+import { scanLeftovers } from '../../src/index.js';
+import type { NetnsPair } from '../../src/testing/netns.js';
 
 /** What the host child is told (argv[2], JSON). */
 export interface HostChildArgs {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { currentThreadId, makeThreadRealtime } from './priority.js';
+import { currentThreadId, makeThreadRealtime } from './thread-priority.js';
 
 /** The scheduling policy of a task: /proc/PID/sched "policy" (0 OTHER, 1 FIFO). */
 const policy = (pid: number) =>

@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { defineProbe } from '@faultline/core';
+import { defineProbe, type ProbeSpec } from '@faultline/core';
 import * as v from 'valibot';
+import { healthProbeSpec } from './probe-spec.js';
 
-/** Tunables of `probe/infra-responsive` (the fault packs emit exactly these). */
+/** Tunables of `probe/infra-responsive` (the resource faults' health checks emit exactly these). */
 export const infraResponsiveTunables = v.object({
   /** Longest acceptable delay of a zero-delay timer and of one file-system call, in ms. */
   maxLagMs: v.optional(v.pipe(v.number(), v.minValue(1)), 1000),
@@ -51,6 +52,11 @@ export const infraResponsiveProbe = defineProbe({
     };
   },
 });
+
+/** A `probe/infra-responsive` spec (Edge mode): the resource faults' health check, or a probe of your own. */
+export function infraResponsive(t: v.InferInput<typeof infraResponsiveTunables> = {}): ProbeSpec {
+  return healthProbeSpec(infraResponsiveProbe, 'infra-responsive', t);
+}
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;

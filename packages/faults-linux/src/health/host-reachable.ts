@@ -1,20 +1,20 @@
-import { existsSync } from 'node:fs';
-import { defineProbe, type ProbeOutcome } from '@faultline/core';
+import { connect } from 'node:net';
+import { defineProbe, type ProbeOutcome, type ProbeSpec } from '@faultline/core';
 import * as v from 'valibot';
-import { runBounded } from './exec.js';
-import { reason } from './expect.js';
-import { inNamespace, netnsSchema } from './netns.js';
-import { hostSchema, portSchema, tcpConnect } from './tcp.js';
-import { which } from './which.js';
+import { run } from '../exec.js';
+import { which } from '../host/which.js';
+import { namespaceExists } from '../net/netns.js';
+import { hostSchema, namespaceSchema, portSchema } from '../net/tunables.js';
+import { healthProbeSpec } from './probe-spec.js';
 
-/** Tunables of `probe/host-reachable` (the fault packs emit exactly these). */
+/** Tunables of `probe/host-reachable` (the network faults' health checks emit exactly these). */
 export const hostReachableTunables = v.pipe(
   v.object({
     host: v.optional(hostSchema),
     /** TCP connect to this port; without it, one ICMP echo (`ping -c 1 -W 1`). */
     port: v.optional(portSchema),
     /** Check from inside this network namespace. */
-    namespace: v.optional(netnsSchema),
+    namespace: v.optional(namespaceSchema),
   }),
   v.check(
     (t) => t.host !== undefined || t.namespace !== undefined,
@@ -46,7 +46,7 @@ export const hostReachableProbe = defineProbe({
   async run(ctx): Promise<ProbeOutcome> {
     const { host, port, namespace } = ctx.tunables;
     const where = namespace ? ` from netns ${namespace}` : '';
-    if (namespace !== undefined && !existsSync(`/run/netns/${namespace}`)) {
+    if (namespace !== undefined && !(await namespaceExists(namespace))) {
       return {
         passed: false,
         message: `network namespace ${namespace} does not exist (no /run/netns/${namespace})`,
@@ -55,7 +55,7 @@ export const hostReachableProbe = defineProbe({
     if (host === undefined) return loopbackUp(namespace!, ctx.signal);
     if (port !== undefined) {
       const r = await tcpReach(host, port, namespace, ctx.signal, false);
-      const why = ctx.signal.aborted ? reason(undefined, ctx.signal, ctx.timeoutMs) : r.why;
+      const why = ctx.signal.aborted ? `no answer within the probe timeout (${ctx.timeoutMs} ms)` : r.why;
       return {
         passed: r.ok,
         value: { connectMs: r.ms },
@@ -77,18 +77,28 @@ export const hostReachableProbe = defineProbe({
           : `${host} did not answer${where}: ${bound.aborted ? `nothing within ${ECHO_WAIT_MS} ms` : r.why} (${note})`,
       };
     }
-    const r = await runBounded(inNamespace([ping, '-n', '-c', '1', '-W', '1', host], namespace), ctx.signal);
+    const r = await run(ping, ['-n', '-c', '1', '-W', '1', host], opts(namespace, ctx.signal));
     const rtt = /time=([\d.]+) ms/.exec(r.stdout)?.[1];
-    const passed = r.exitCode === 0;
+    const passed = r.exitCode === 0 && !ctx.signal.aborted;
     return {
       passed,
       value: rtt === undefined ? null : Number(rtt),
       message: passed
         ? `${host} answered ICMP echo${where} in ${rtt ?? '?'} ms`
-        : `${host} did not answer ICMP echo${where}${r.timedOut ? ` within ${ctx.timeoutMs} ms` : ''}`,
+        : `${host} did not answer ICMP echo${where}${ctx.signal.aborted ? ` within ${ctx.timeoutMs} ms` : ''}`,
     };
   },
 });
+
+/** A `probe/host-reachable` spec (Edge mode): the network faults' health check, or a probe of your own. */
+export function hostReachable(t: v.InferInput<typeof hostReachableTunables>): ProbeSpec {
+  const at = `${t.host ?? ''}${t.port === undefined ? '' : `:${t.port}`}`;
+  const name = ['host-reachable', at, t.namespace && `in ${t.namespace}`].filter(Boolean).join(' ');
+  return healthProbeSpec(hostReachableProbe, name, t);
+}
+
+const opts = (namespace: string | undefined, signal: AbortSignal) =>
+  namespace === undefined ? { signal } : { signal, netns: namespace };
 
 /** A TCP connect, here or inside a namespace; `refusedOk`: an RST proves the host is there. */
 async function tcpReach(
@@ -102,33 +112,33 @@ async function tcpReach(
   const ms = () => Math.round(performance.now() - t0);
   if (namespace === undefined) {
     try {
-      await tcpConnect(host, port, signal);
+      await new Promise<void>((resolve, reject) => {
+        const s = connect({ host, port, signal });
+        s.once('connect', () => {
+          s.destroy();
+          resolve();
+        });
+        s.once('error', reject);
+      });
       return { ok: true, ms: ms(), why: '' };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      return {
-        ok: refusedOk && code === 'ECONNREFUSED',
-        ms: ms(),
-        why: e instanceof Error ? e.message : String(e),
-      };
+      return { ok: refusedOk && code === 'ECONNREFUSED', ms: ms(), why: (e as Error).message };
     }
   }
-  const argv = [process.execPath, '-e', CONNECT_SCRIPT, host, String(port), refusedOk ? '1' : '0'];
-  const r = await runBounded(inNamespace(argv, namespace), signal);
+  const argv = ['-e', CONNECT_SCRIPT, host, String(port), refusedOk ? '1' : '0'];
+  const r = await run(process.execPath, argv, opts(namespace, signal));
   return {
-    ok: r.exitCode === 0,
+    ok: r.exitCode === 0 && !signal.aborted,
     ms: ms(),
-    why: r.timedOut ? 'no answer in time' : r.stderr.trim() || r.error || `exit ${r.exitCode}`,
+    why: signal.aborted ? 'no answer in time' : r.stderr.trim() || `exit ${r.exitCode}`,
   };
 }
 
 async function loopbackUp(namespace: string, signal: AbortSignal): Promise<ProbeOutcome> {
-  const r = await runBounded(['ip', '-n', namespace, '-j', 'link', 'show', 'lo'], signal);
+  const r = await run('ip', ['-n', namespace, '-j', 'link', 'show', 'lo'], { signal });
   if (r.exitCode !== 0)
-    return {
-      passed: false,
-      message: `cannot read the loopback of netns ${namespace}: ${r.stderr.trim() || r.error}`,
-    };
+    return { passed: false, message: `cannot read the loopback of netns ${namespace}: ${r.stderr.trim()}` };
   const links = JSON.parse(r.stdout || '[]') as { flags?: string[] }[];
   const up = links[0]?.flags?.includes('UP') === true;
   return { passed: up, message: `netns ${namespace} exists; its loopback is ${up ? 'up' : 'down'}` };

@@ -9,8 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRuntime, experiment, parseTunables } from '@faultline/core';
 import probesPack from '@faultline/probes';
 import { describe, expect, it } from 'vitest';
-import linuxPack, { linux, networkLoss, processPause } from '../index.js';
-import { faultCtx, makeNetnsPair, type NetnsPair } from '../testing/netns.js';
+import linuxPack, { linux } from '../../src/index.js';
+import { networkLoss } from '../../src/network-loss.js';
+import { processPause } from '../../src/process-pause.js';
+import { faultCtx, makeNetnsPair, type NetnsPair } from '../../src/testing/netns.js';
 import {
   type HostChild,
   type HostChildArgs,
@@ -84,6 +86,11 @@ function chaos(w: World, more: Partial<HostChildArgs> = {}): HostChildArgs {
 
 const injected = (h: HostChild) => h.lines.filter((l) => l.event === 'fault.injected');
 
+/** What a run in this world may leave behind, for the scans: its objects, the fill dir, the paused process. */
+function scopeOf(w: World, runId: string, more: Partial<RunScope> = {}): RunScope {
+  return { runId, stateDir: w.stateDir, pair: w.pair, fillDir: w.fillDir, pausePid: w.sleeper.pid!, ...more };
+}
+
 /** Waits until all four faults are injected, checks they really are in effect, and returns the scope. */
 async function allInEffect(h: HostChild, w: World): Promise<RunScope> {
   const started = await h.waitFor((l) => 'started' in l, 'the run start');
@@ -93,14 +100,7 @@ async function allInEffect(h: HostChild, w: World): Promise<RunScope> {
     return injected(h).length < 4 ? ['waiting'] : [];
   });
   const cpu = injected(h).find((l) => l.stepId === 'cpu')!;
-  const scope: RunScope = {
-    runId: started.started,
-    stateDir: w.stateDir,
-    pair: w.pair,
-    fillDir: w.fillDir,
-    pausePid: w.sleeper.pid!,
-    processes: stressProcesses(cpu.receipt),
-  };
+  const scope = scopeOf(w, started.started, { processes: stressProcesses(cpu.receipt) });
   // the chaos is real before anything is killed: the scan sees every fault's objects
   const left = (await whatIsLeft(scope, { journal: false })).join('\n');
   expect(left).toContain(`nft in ${w.pair.a}`);
@@ -168,13 +168,7 @@ describe.concurrent('a host killed mid-chaos (real faults, real kills)', { timeo
       expect((await h.exited).signal).toBe('SIGKILL');
       expect(killing.killing['fault.injecting']).toBe(4);
       expect(killing.killing['fault.injected'], 'killed while three were injecting').toBe(1);
-      await cleanWithin({
-        runId: started.started,
-        stateDir: w.stateDir,
-        pair: w.pair,
-        fillDir: w.fillDir,
-        pausePid: w.sleeper.pid!,
-      });
+      await cleanWithin(scopeOf(w, started.started));
       expect(revertedBySentinel(w.stateDir)).toHaveLength(4);
     });
   });
@@ -192,14 +186,7 @@ describe.concurrent('a host killed mid-chaos (real faults, real kills)', { timeo
       expect(killing.killing['fault.reverting']).toBeGreaterThanOrEqual(2);
       expect(killing.killing['fault.reverted'], 'killed before the host reverted all').toBeLessThan(4);
       const cpu = injected(h).find((l) => l.stepId === 'cpu');
-      await cleanWithin({
-        runId: started.started,
-        stateDir: w.stateDir,
-        pair: w.pair,
-        fillDir: w.fillDir,
-        pausePid: w.sleeper.pid!,
-        ...(cpu ? { processes: stressProcesses(cpu.receipt) } : {}),
-      });
+      await cleanWithin(scopeOf(w, started.started, cpu ? { processes: stressProcesses(cpu.receipt) } : {}));
       expect(revertedBySentinel(w.stateDir).length, 'the sentinel had work left').toBeGreaterThan(0);
     });
   });
@@ -220,13 +207,7 @@ describe.concurrent('a host killed mid-chaos (real faults, real kills)', { timeo
       // play the orphan: an `nft -f` the host started just before it died commits now
       const table = `${runPrefix(started.started)}loss`;
       await w.pair.exec(w.pair.a, 'nft', ['add', 'table', 'netdev', table]);
-      await cleanWithin({
-        runId: started.started,
-        stateDir: w.stateDir,
-        pair: w.pair,
-        fillDir: w.fillDir,
-        pausePid: w.sleeper.pid!,
-      });
+      await cleanWithin(scopeOf(w, started.started));
       expect(
         sentinelLog(w.stateDir)
           .filter((l) => l.what === 'reverted-again')

@@ -1,3 +1,5 @@
+// SCHED_FIFO for one thread, for bench/probe-jitter.ts's worker threads. A run gets the same for
+// its runtime's thread from core itself: createRuntime({ realtime: true }) (packages/core/src/priority.ts).
 import { readlinkSync } from 'node:fs';
 import { execa } from 'execa';
 
