@@ -48,8 +48,10 @@ if (mode === 'local') {
       });
       const results = await out.results;
       const total = performance.now() - t0;
-      const verdicts = [...new Set(results.map((r) => r.result.verdict))];
-      return { total, perAgent, verdicts };
+      // a run that did not pass (a lease lost under load, say) is counted and named, not hidden
+      const failed = results.filter((r) => r.result.verdict !== 'Pass');
+      const why = [...new Set(failed.map((r) => `${r.result.verdict} ${r.result.error?.code ?? ''}`.trim()))];
+      return { total, perAgent, notPass: failed.length, why };
     };
     say({ warmup: await once(urls.length) });
     for (const n of sizes) for (let k = 0; k < repeat; k++) say({ n, k, ...(await once(n)) });

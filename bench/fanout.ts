@@ -105,6 +105,7 @@ try {
   procs.push(...runners);
   await Promise.all(runners.map((r) => r.waitFor(/"ready"/, 120_000)));
   for (const r of runners) r.child.stdin!.write(`${JSON.stringify({ spec })}\n`);
+  let notPass = 0;
   const localRound = async (n: number) => {
     const marks = runners.slice(0, n).map((r) => r.lines.length);
     const t0 = performance.now();
@@ -112,7 +113,7 @@ try {
     const per = await Promise.all(
       runners.slice(0, n).map(async (r, i) => {
         const { line } = await r.waitFor(/"ms"/, 120_000, marks[i]);
-        if (JSON.parse(line).verdict !== 'Pass') throw new Error(`local run failed: ${line}`);
+        if (JSON.parse(line).verdict !== 'Pass') notPass++;
         return performance.now() - t0;
       }),
     );
@@ -120,14 +121,16 @@ try {
   };
   await settle();
   await localRound(count); // warm-up
-  const local = new Map<number, { totals: number[]; per: number[] }>();
+  const local = new Map<number, { totals: number[]; per: number[]; notPass: number }>();
   for (const n of sizes) {
-    const acc = { totals: [] as number[], per: [] as number[] };
+    notPass = 0;
+    const acc = { totals: [] as number[], per: [] as number[], notPass: 0 };
     for (let k = 0; k < repeat; k++) {
       const r = await localRound(n);
       acc.totals.push(r.total);
       acc.per.push(...r.per);
     }
+    acc.notPass = notPass;
     local.set(n, acc);
     log(`local ${n}: total ${f(median(acc.totals))}, per-namespace p99 ${f(q(acc.per, 99))}`);
   }
@@ -153,9 +156,6 @@ try {
   );
   await control.waitFor(/"done"/, 600_000);
   const rounds = control.lines.filter((l) => l.startsWith('{"n"')).map((l) => JSON.parse(l));
-  for (const r of rounds)
-    if (r.verdicts.length !== 1 || r.verdicts[0] !== 'Pass')
-      throw new Error(`remote round failed: ${JSON.stringify(r)}`);
 
   const cores = execFileSync('nproc', { encoding: 'utf8' }).trim();
   const load = loadavg()
@@ -165,17 +165,19 @@ try {
     `\nfan-out: inject + revert linux/network-loss on N agents at once (median of ${repeat} rounds; p99 over all agents of all rounds; ${cores} cores; load average ${loadBefore} before, ${load} after)\n`,
   );
   console.log(
-    '| agents | remote total | remote per-agent p99 | local total | local per-namespace p99 | remote / local (total) |',
+    '| agents | remote total | remote per-agent p99 | local total | local per-namespace p99 | remote / local (total) | runs not Pass, remote / local |',
   );
-  console.log('|---:|---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of sizes) {
     const mine = rounds.filter((r) => r.n === n);
     const totals = mine.map((r) => r.total);
     const per = mine.flatMap((r) => r.perAgent);
     const l = local.get(n)!;
     console.log(
-      `| ${n} | ${f(median(totals))} | ${f(q(per, 99))} | ${f(median(l.totals))} | ${f(q(l.per, 99))} | ${(median(totals) / median(l.totals)).toFixed(2)}× |`,
+      `| ${n} | ${f(median(totals))} | ${f(q(per, 99))} | ${f(median(l.totals))} | ${f(q(l.per, 99))} | ${(median(totals) / median(l.totals)).toFixed(2)}× | ${mine.reduce((a, r) => a + r.notPass, 0)} / ${l.notPass} |`,
     );
+    for (const r of mine)
+      if (r.notPass) log(`remote ${n}, round ${r.k}: ${r.notPass} not Pass (${r.why.join(', ')})`);
   }
   const at100 = rounds.filter((r) => r.n === count).map((r) => r.total);
   console.log(

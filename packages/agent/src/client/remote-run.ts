@@ -3,17 +3,17 @@ import type {
   ErrorCode,
   ExperimentSpec,
   FaultlineEvent,
-  FaultResult,
   ResolvedSpec,
   RunHandle,
   RunResult,
   Verdict,
 } from '@faultline/core';
-import { EventStream, resilienceScore, sleep } from '@faultline/core/internal';
-import { createParser } from 'eventsource-parser';
+import { EventStream, sleep } from '@faultline/core/internal';
 import * as v from 'valibot';
 import { eventSchema, keepAliveMs, leaseSchema, runStatusSchema } from '../wire.js';
+import { clientResult } from './client-result.js';
 import { type AgentConnection, agentError } from './http.js';
+import { type Accepted, readEvents } from './sse-reader.js';
 
 /** One remote run's settings. */
 export interface RemoteRunOptions {
@@ -198,51 +198,18 @@ class RemoteRun {
         continue;
       }
       backoff = 25;
-      const how = await this.#consume(res);
+      this.#stream = res;
+      const how = await readEvents(res, {
+        staleMs: 3 * keepAliveMs(this.#lease.heartbeatMs),
+        accept: (data) => this.#accept(data),
+        onBytes: () => this.#contact(),
+      });
       if (how === 'ended' && !this.#final) await this.#checkInterrupted();
     }
   }
 
-  /** Feeds one response into the parser; resolves when it ends, breaks, or goes quiet too long. */
-  #consume(res: IncomingMessage): Promise<'ended' | 'broken' | 'stalled' | 'finished'> {
-    this.#stream = res;
-    const staleMs = 3 * keepAliveMs(this.#lease.heartbeatMs);
-    return new Promise((resolve) => {
-      let stall: NodeJS.Timeout | undefined;
-      const done = (how: 'ended' | 'broken' | 'stalled' | 'finished') => {
-        clearTimeout(stall);
-        res.removeAllListeners('data');
-        res.destroy();
-        resolve(how);
-      };
-      const watch = () => {
-        clearTimeout(stall);
-        stall = setTimeout(() => done('stalled'), staleMs);
-      };
-      const parser = createParser({
-        onEvent: (m) => {
-          const got = this.#accept(m.data);
-          if (got === 'finished') done('finished');
-          // a hole in the seqs (never seen from a healthy agent): reconnect from the last one relayed
-          else if (got === 'gap') done('broken');
-        },
-        onError: () => done('broken'),
-      });
-      watch();
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        this.#contact();
-        watch();
-        parser.feed(chunk);
-      });
-      res.on('end', () => done('ended'));
-      res.on('error', () => done('broken'));
-      res.on('close', () => done('broken'));
-    });
-  }
-
   /** One SSE data line: relayed if it is the next seq, skipped if already seen. */
-  #accept(data: string): 'next' | 'seen' | 'finished' | 'gap' {
+  #accept(data: string): Accepted {
     let parsed: unknown;
     try {
       parsed = JSON.parse(data);
@@ -314,38 +281,20 @@ class RemoteRun {
    */
   #end(verdict: Verdict, code: ErrorCode | 'FL_INTERNAL' | undefined, message: string): void {
     if (this.#final) return;
-    const faults: FaultResult[] = this.spec.spec.steps.flatMap((st) =>
-      st.faults.map((f) => ({
-        stepId: f.id,
-        kind: f.kind,
-        weight: f.weight,
-        status: this.#injected.has(f.id) ? ('aborted' as const) : ('skipped' as const),
-        probeSuccess: 0,
-        injections: 0,
-      })),
-    );
-    const { score, reason } = resilienceScore(faults);
-    const finishedAt = new Date();
-    const result: RunResult = {
+    const result = clientResult({
+      spec: this.spec,
       runId: this.o.runId,
-      experiment: this.spec.metadata.name,
+      startedAt: this.#startedAt,
+      injected: this.#injected,
       verdict,
-      score,
-      ...(reason ? { scoreReason: reason } : {}),
-      startedAt: this.#startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - this.#startedAt.getTime(),
-      faults,
-      probes: [],
-      reverts: [],
-      ...(code ? { error: { code, message: `${code}: ${message}` } } : {}),
-      ...(verdict === 'Aborted' ? { abortReason: code ? `${code}: ${message}` : message } : {}),
-    };
+      code,
+      message,
+    });
     this.#final = result;
     this.#done.abort();
     if (verdict === 'Aborted')
       this.events.emit({ type: 'run.aborting', reason: result.abortReason!, ...(code ? { code } : {}) });
     else this.events.emit({ type: 'log', level: 'error', message: result.error?.message ?? message });
-    this.events.emit({ type: 'run.finished', verdict, score, result });
+    this.events.emit({ type: 'run.finished', verdict, score: result.score, result });
   }
 }
