@@ -1,6 +1,7 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { isFaultlineError } from './errors.js';
-import { formatDuration, parseDuration, parsePercent, parseSize } from './units.js';
+import { durationSchema, formatDuration, parseDuration, parsePercent, parseSize } from './units.js';
 
 const code = (f: () => unknown) => {
   try {
@@ -27,10 +28,17 @@ describe('units: one parser for durations, sizes, percents', () => {
       ).toBe('FL_DURATION');
     expect(code(() => parseDuration(-5))).toBe('FL_DURATION');
     expect(code(() => parseDuration(Number.NaN))).toBe('FL_DURATION');
-    // longer than a timer can wait (node would fire it at once): refused, found by the agent's fuzz
-    expect(parseDuration(2_147_483_647)).toBe(2_147_483_647);
-    expect(code(() => parseDuration(1.23e29))).toBe('FL_DURATION');
-    expect(code(() => parseDuration('1000h'))).toBe('FL_DURATION');
+    // a retention, not a timer: any length
+    expect(parseDuration('720h')).toBe(2_592_000_000);
+  });
+  it("a spec's durations are timers: longer than one can wait (24.8 days) is refused (found by the agent's fuzz)", () => {
+    const schema = durationSchema();
+    expect(v.is(schema, 2_147_483_647)).toBe(true);
+    expect(v.is(schema, '596h')).toBe(true);
+    for (const long of [1.23e29, '1000h', 2_147_483_648])
+      expect(v.safeParse(schema, long).issues?.[0]?.message, String(long)).toMatch(/longer than 24 days/);
+  });
+  it("sizes past 2^53 bytes are refused: the number no longer counts bytes (found by the agent's fuzz)", () => {
     expect(code(() => parseSize(1.23e29))).toBe('FL_DURATION');
     expect(code(() => parseSize('99999999TiB'))).toBe('FL_DURATION');
   });
