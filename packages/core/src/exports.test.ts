@@ -66,6 +66,7 @@ describe('@faultline/core exports', () => {
       'EventStream',
       'Guard',
       'HANDLED_SIGNALS',
+      'JOURNAL_RESERVE_BYTES',
       'NUMBER_CRITERIA',
       'PROBE_MODES',
       'STEP_ID',
@@ -100,10 +101,14 @@ describe('@faultline/core exports', () => {
 
   it('testing: contract suites and test helpers', async () => {
     expectExportNames(await import('@faultline/core/testing'), [
+      'canMount',
       'expectExportNames',
+      'failingJournal',
       'faultContract',
+      'fillUntilFull',
       'injectContext',
       'journalContract',
+      'mountSmallTmpfs',
       'packContract',
       'planHealthCheck',
       'revertContext',

@@ -11,6 +11,7 @@ export { errorToJSON } from './errors.js';
 export { EventLog } from './event-log.js';
 export { EventStream, parseNdjson } from './event-stream.js';
 export { Guard, HANDLED_SIGNALS, locatorOf } from './guard.js';
+export { JOURNAL_RESERVE_BYTES } from './journal/reserve.js';
 export { UNFINISHED_STATES } from './journal.js';
 export { makeLogger } from './logger.js';
 export { entryId } from './names.js';

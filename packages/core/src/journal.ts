@@ -31,6 +31,11 @@ export interface JournalEntry {
   /** The manual commands, once a revert failed for good. */
   manual?: string;
   revertAttempts?: number;
+  /**
+   * Set when the entry was rebuilt from a damaged journal line (what could not be read, and where the
+   * line was kept): its fields may be partial, so recovery reports it loudly whatever it does.
+   */
+  damaged?: string;
 }
 
 /** What `update` may change. */
@@ -57,6 +62,30 @@ export interface RollbackJournal {
    * (MemoryJournal) cannot be watched by a sentinel.
    */
   locator?(): JournalLocator | undefined;
+  /** Lines this journal could not read, and where they were kept (journals that can be damaged: FileJournal). */
+  damage?(): JournalDamage;
+}
+
+/** What a journal found damaged: reported by `recover()`. */
+export interface JournalDamage {
+  /** Lines that did not parse, as this process read them. */
+  lines: DamagedLine[];
+  /** Files holding lines set aside by compactions (this process's or earlier ones'): evidence for a person. */
+  keptAside: string[];
+}
+
+/** One journal line that did not parse. */
+export interface DamagedLine {
+  journal: string;
+  /** 1-based line and byte offset where it was read. */
+  line: number;
+  byte: number;
+  /** The start of the line, as it is. */
+  text: string;
+  /** The entry rebuilt from it (a damaged begin whose id could be read). */
+  entryId?: string;
+  /** The file the line was copied to before a compaction dropped it from the journal. */
+  keptIn?: string;
 }
 
 /** `(await import(module))[factory](...args)` opens the same journal in a fresh process. */

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../test/helpers.js';
+import { tempDir, touchFilesEntry } from '../test/helpers.js';
 import { pack, touchFiles } from '../test/pack.js';
 import {
   createRuntime,
@@ -76,14 +76,19 @@ describe('recovery', () => {
     await rt.close();
   });
 
-  it('a fresh process with no pack registered imports the pack the entry names', async () => {
+  it('a fresh process with no pack registered imports the pack an entry names only when told to trust it', async () => {
     const stateDir = await tempDir();
     const dir = await tempDir();
     const { child, injected, exited } = startChild(stateDir, dir);
     await injected;
     child.kill('SIGKILL');
     await exited;
-    const rt = await createRuntime({ stateDir }); // no packs: recovery must import it by name
+    const untrusting = await createRuntime({ stateDir }); // no packs, no trust: reported, not imported
+    expect(untrusting.recovery?.counts).toMatchObject({ reverted: 0, unloadable: 1 });
+    expect(untrusting.recovery?.entries[0]?.reason).toMatch(/neither registered nor trusts.*trustPacks/);
+    expect((await readdir(dir)).length).toBe(1);
+    await untrusting.close();
+    const rt = await createRuntime({ stateDir, trustPacks: [pack.name] }); // imported by that name
     expect(rt.recovery?.counts.reverted).toBe(1);
     expect(await readdir(dir)).toEqual([]);
     await rt.close();
@@ -95,23 +100,7 @@ describe('recovery', () => {
     const journal = await FileJournal.open(defaultJournalPath(stateDir));
     const make = async (stepId: string, inject: boolean): Promise<JournalEntry> => {
       const ctx = injectContext(touchFiles, { dir }, { runId: 'oldboot0run', stepId, stateDir });
-      const now = new Date().toISOString();
-      const entry: JournalEntry = {
-        id: `${ctx.runId}:${stepId}:0`,
-        runId: ctx.runId,
-        stepId,
-        iteration: 0,
-        kind: touchFiles.kind,
-        pack: pack.name,
-        tunables: { dir, count: 1, injectDelayMs: 0, revertDelayMs: 0 },
-        objectName: ctx.objectName,
-        state: 'active',
-        bootId: 'boot-before-reboot',
-        pid: process.pid,
-        pidStart: 'dead',
-        createdAt: now,
-        updatedAt: now,
-      };
+      const entry = touchFilesEntry(ctx, dir, { state: 'active' });
       await journal.begin({ ...entry, state: 'injecting' });
       const receipt = inject
         ? await touchFiles.inject(ctx)

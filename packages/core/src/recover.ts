@@ -1,6 +1,6 @@
-import { errorToJSON } from './errors.js';
+import { errorToJSON, FaultlineError } from './errors.js';
 import type { EventStream } from './event-stream.js';
-import type { JournalEntry, RollbackJournal } from './journal.js';
+import type { JournalDamage, JournalEntry, RollbackJournal } from './journal.js';
 import { makeLogger } from './logger.js';
 import type { FaultDefinition, Leftover, Logger, Pack } from './model.js';
 import type { Platform } from './platform.js';
@@ -16,6 +16,13 @@ export interface RecoverOptions {
   leftovers?: boolean;
 }
 
+/**
+ * Packs recovery may `import()` by the name a journal entry gives, besides the registered ones. A
+ * journal is data, never a list of code to run: an entry naming any other module is reported
+ * `unloadable`, never imported.
+ */
+export type TrustedPacks = readonly string[];
+
 /** A leftover in the recovery report: what the pack found, and which pack. */
 export type RecoveredLeftover = Leftover & { pack: string };
 
@@ -25,7 +32,8 @@ export interface RecoveredEntry {
   /**
    * reverted: it was undone now. gone: from an older boot and no longer in effect (marked reverted).
    * failed: the revert failed (manual text in the entry). manual: revert_failed, left for a person.
-   * owned: its process is alive, so it is that process's to revert. unloadable: its pack could not be imported.
+   * owned: its process is alive, so it is that process's to revert. unloadable: its pack is neither
+   * registered nor trusted, or could not be imported.
    */
   outcome: 'reverted' | 'gone' | 'failed' | 'manual' | 'owned' | 'unloadable';
   reason: string;
@@ -45,6 +53,12 @@ export interface RecoveryReport {
    * process's entries in this journal). Recovery reports them; it does not remove them.
    */
   leftovers: RecoveredLeftover[];
+  /**
+   * Journal lines that could not be read (and the entries rebuilt from them, which are in `entries`
+   * with `entry.damaged` set), and the files they were copied to. Empty for journals that cannot be
+   * damaged this way.
+   */
+  damage: JournalDamage;
 }
 
 /** What recovery needs. */
@@ -58,6 +72,8 @@ export interface RecoverDeps {
   stream: EventStream;
   /** Entries of runs this process is running now are never touched. */
   activeRuns: ReadonlySet<string>;
+  /** Packs that may be imported by name when an entry names one that is not registered (default none). */
+  trustedPacks?: TrustedPacks;
 }
 
 /**
@@ -65,7 +81,10 @@ export interface RecoverDeps {
  * - an entry left `injecting`/`active`/`reverting` by a process that is gone (pid + start time) is reverted;
  * - an entry from another boot is checked with `present()` and reverted where still in effect;
  * - a live process's entries are left to it; `revert_failed` ones wait for a person unless `retryFailed`.
- * A pack that an entry names and that is not registered is `import()`ed by its name.
+ * A pack that an entry names and that is not registered is `import()`ed by its name only if it is in
+ * `trustedPacks`: the journal is data, and a line naming a module must never make a root process run it.
+ * Damaged journal lines are reported (`damage`), and an entry rebuilt from one is dealt with like
+ * the others, loudly.
  */
 export async function recover(deps: RecoverDeps, opts: RecoverOptions = {}): Promise<RecoveryReport> {
   const t0 = performance.now();
@@ -77,9 +96,22 @@ export async function recover(deps: RecoverDeps, opts: RecoverOptions = {}): Pro
   const bootId = deps.platform.bootId();
   // objects of live runs are not leftovers: their names are kept out of the leftovers
   const live = new Set<string>();
+  const damage = deps.journal.damage?.() ?? { lines: [], keptAside: [] };
+  for (const d of damage.lines) {
+    log.error(
+      `line ${d.line} of ${d.journal} is damaged${d.entryId ? ` (entry ${d.entryId} was rebuilt from it)` : ''}` +
+        `${d.keptIn ? `; kept in ${d.keptIn}` : ''}: ${d.text.slice(0, 120)}`,
+    );
+  }
   for (const entry of await deps.journal.pending()) {
-    const done = (outcome: RecoveredEntry['outcome'], reason: string) =>
+    const done = (outcome: RecoveredEntry['outcome'], why: string) => {
+      // a rebuilt entry's fields may be partial: every outcome says so, and what a person can do
+      const reason = entry.damaged
+        ? `${why} — ${entry.damaged}: look for objects named ${entry.objectName} (scanLeftovers lists them)`
+        : why;
       entries.push({ entry, outcome, reason });
+      if (entry.damaged && outcome !== 'reverted' && outcome !== 'gone') log.error(`${entry.id}: ${reason}`);
+    };
     if (deps.activeRuns.has(entry.runId)) {
       live.add(entry.objectName);
       continue;
@@ -99,7 +131,7 @@ export async function recover(deps: RecoverDeps, opts: RecoverOptions = {}): Pro
     }
     let fault: FaultDefinition<any, any>;
     try {
-      fault = await loadFault(deps.registry, entry);
+      fault = await loadFault(deps.registry, entry, deps.trustedPacks ?? []);
     } catch (e) {
       done('unloadable', errorToJSON(e).message);
       log.error(`cannot recover ${entry.kind} (${entry.id}): ${errorToJSON(e).message}`);
@@ -121,7 +153,10 @@ export async function recover(deps: RecoverDeps, opts: RecoverOptions = {}): Pro
         dispose();
       }
       if (!present) {
-        await deps.journal.update(entry.id, { state: 'reverted' });
+        // not recorded (a full disk): nothing is in effect, and the next recovery looks again
+        await deps.journal.update(entry.id, { state: 'reverted' }).catch((e: unknown) => {
+          log.warn(`could not mark ${entry.id} reverted in the journal: ${errorToJSON(e).message}`);
+        });
         done('gone', `from boot ${entry.bootId.slice(0, 8)}; no longer in effect`);
         log.info(`${entry.kind} (${entry.id}) from an older boot is no longer in effect`);
         continue;
@@ -146,7 +181,7 @@ export async function recover(deps: RecoverDeps, opts: RecoverOptions = {}): Pro
   const counts = { reverted: 0, gone: 0, failed: 0, manual: 0, owned: 0, unloadable: 0 };
   for (const e of entries) counts[e.outcome]++;
   const leftovers = opts.leftovers === false ? [] : await scanPacks(deps.registry.packs(), deps, log, live);
-  return { startedAt, durationMs: Math.round(performance.now() - t0), entries, counts, leftovers };
+  return { startedAt, durationMs: Math.round(performance.now() - t0), entries, counts, leftovers, damage };
 }
 
 /** Every pack's scanLeftovers(), bounded by one attempt's timeout; a failing scan is logged, not fatal. */
@@ -186,8 +221,20 @@ export function isAlive(platform: Platform, pid: number, pidStart: string): bool
   return start !== undefined && (start === pidStart || start === 'unknown' || pidStart === 'unknown');
 }
 
-async function loadFault(registry: Registry, entry: JournalEntry): Promise<FaultDefinition<any, any>> {
+async function loadFault(
+  registry: Registry,
+  entry: JournalEntry,
+  trusted: TrustedPacks,
+): Promise<FaultDefinition<any, any>> {
   if (!registry.hasPack(entry.pack)) {
+    if (!trusted.includes(entry.pack)) {
+      throw new FaultlineError(
+        'FL_RECOVERY',
+        `the entry names pack ${JSON.stringify(entry.pack)}, which this runtime neither registered nor trusts; ` +
+          'recovery never imports a module because a journal line names it. Register the pack ' +
+          `(createRuntime({ packs: [...] })) or trust it by name (createRuntime({ trustPacks: [${JSON.stringify(entry.pack)}] })), then recover again`,
+      );
+    }
     const mod = (await import(entry.pack)) as { pack?: Pack; default?: Pack };
     const pack = mod.pack ?? mod.default;
     if (!pack) throw new Error(`module '${entry.pack}' exports no pack`);

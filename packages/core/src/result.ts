@@ -45,6 +45,12 @@ export interface RevertResult {
   error?: { code: string; message: string };
   /** The commands a person must run, when `ok` is false. */
   manual?: string;
+  /**
+   * The journal could not record how this revert ended (a full or failing disk). `ok` still says
+   * what happened to the fault; the entry stays unfinished in the journal, so the next `recover()`
+   * checks it again.
+   */
+  journalError?: { code: string; message: string };
 }
 
 /** What `run.result` resolves to. */

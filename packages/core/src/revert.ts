@@ -1,5 +1,5 @@
 import { errorToJSON } from './errors.js';
-import type { JournalEntry, RollbackJournal } from './journal.js';
+import type { JournalEntry, JournalPatch, RollbackJournal } from './journal.js';
 import type { FaultDefinition, Logger, RevertContext } from './model.js';
 import type { RevertResult } from './result.js';
 import { sleep, timeoutSignal } from './timing.js';
@@ -60,6 +60,7 @@ export async function revertEntry(
 ): Promise<RevertResult> {
   const t0 = performance.now();
   const receipt = entry.receipt ?? undefined;
+  const base = { entryId: entry.id, stepId: entry.stepId, kind: entry.kind };
   // Not awaited on its own: a journal applies calls in the order they are made, so this and the
   // 'reverted' below share one write when the revert is quick. Whether a crash finds the entry
   // 'active' or 'reverting' changes nothing: both are reverted again.
@@ -81,13 +82,6 @@ export async function revertEntry(
           ),
         ),
       ]);
-      await Promise.all([
-        marked,
-        deps.journal.update(entry.id, { state: 'reverted', revertAttempts: attempt }),
-      ]);
-      const ms = Math.round(performance.now() - t0);
-      hooks.reverted?.(ms);
-      return { entryId: entry.id, stepId: entry.stepId, kind: entry.kind, ok: true, attempts: attempt, ms };
     } catch (e) {
       lastError = errorToJSON(e);
       deps.log.warn(
@@ -95,33 +89,68 @@ export async function revertEntry(
       );
       if (attempt < deps.retry.tries)
         await sleep(Math.min(deps.retry.backoffMs * 2 ** (attempt - 1), deps.retry.maxBackoffMs));
+      continue;
     } finally {
       dispose();
     }
+    // The fault is reverted: that stands whatever the journal says next. A journal that cannot
+    // record it (a full or dead disk) leaves the entry unfinished, and the next recover() reverts
+    // it again, a no-op since reverts are idempotent; so it is reported, never retried as a revert.
+    await marked;
+    const journalError = await recordOrReport(
+      deps,
+      entry,
+      { state: 'reverted', revertAttempts: attempt },
+      'the revert succeeded',
+    );
+    const ms = Math.round(performance.now() - t0);
+    hooks.reverted?.(ms);
+    return { ...base, ok: true, attempts: attempt, ms, ...(journalError ? { journalError } : {}) };
   }
   const manual = manualText(entry, fault, deps.stateDir, deps.log);
   const error = {
     code: 'FL_REVERT',
     message: `${entry.kind} (${entry.id}) could not be reverted after ${deps.retry.tries} tries: ${lastError.message}`,
   };
-  await deps.journal.update(entry.id, {
-    state: 'revert_failed',
-    error,
-    manual,
-    revertAttempts: deps.retry.tries,
-  });
+  await marked;
+  // the manual commands go to the log and the event whether or not the journal can keep them
+  const journalError = await recordOrReport(
+    deps,
+    entry,
+    { state: 'revert_failed', error, manual, revertAttempts: deps.retry.tries },
+    'the revert failed for good',
+  );
   deps.log.error(`${error.message}. Run by hand:\n${manual}`);
   hooks.failed?.(error, manual);
   return {
-    entryId: entry.id,
-    stepId: entry.stepId,
-    kind: entry.kind,
+    ...base,
     ok: false,
     attempts: deps.retry.tries,
     ms: Math.round(performance.now() - t0),
     error,
     manual,
+    ...(journalError ? { journalError } : {}),
   };
+}
+
+/** Writes a final patch; a journal that refuses is logged and returned, never thrown. */
+async function recordOrReport(
+  deps: { journal: RollbackJournal; log: Logger },
+  entry: JournalEntry,
+  patch: JournalPatch,
+  what: string,
+): Promise<{ code: string; message: string } | undefined> {
+  try {
+    await deps.journal.update(entry.id, patch);
+    return undefined;
+  } catch (e) {
+    const err = errorToJSON(e);
+    deps.log.error(
+      `${what}, but the journal could not record ${entry.id} as ${patch.state}: ${err.message}. ` +
+        `It stays unfinished there: the next recover() checks it again (reverts are idempotent).`,
+    );
+    return err;
+  }
 }
 
 function manualText(

@@ -98,7 +98,9 @@ class Run {
   readonly #faults = new Map<string, FaultState>();
   readonly #reverts: RevertResult[] = [];
   readonly #loggers = new Map<string, Logger>();
-  #stop: { kind: 'abort' | 'probe'; reason: string; code?: ErrorCode } | undefined;
+  #stop: { kind: StopKind; reason: string; code?: ErrorCode } | undefined;
+  /** Set once the final sweep starts: from then on nothing may be injected, whatever is still running. */
+  #sweeping = false;
   #abortedBeforeStart = false;
   #pidStart: string;
 
@@ -149,11 +151,11 @@ class Run {
     this.#halt('abort', reason, code);
   }
 
-  #halt(kind: 'abort' | 'probe', reason: string, code?: ErrorCode): void {
+  #halt(kind: StopKind, reason: string, code?: ErrorCode): void {
     if (this.#stop) return;
     this.#stop = code ? { kind, reason, code } : { kind, reason };
     this.stream.emit({ type: 'run.aborting', reason, ...(code ? { code } : {}) });
-    this.#ac.abort(new FaultlineError(code ?? (kind === 'abort' ? 'FL_ABORTED' : 'FL_PROBE'), reason));
+    this.#ac.abort(new FaultlineError(code ?? STOP_CODES[kind], reason));
   }
 
   /** One logger per fault (and one for the run), made on first use. */
@@ -174,17 +176,21 @@ class Run {
     return logger;
   }
 
+  /**
+   * The whole run. Never rejects: whatever fails (the journal, a fault, a probe, a listener), every
+   * injected fault is reverted, `run.finished` is emitted and the stream closed.
+   */
   async execute(): Promise<RunResult> {
     const startedAt = new Date();
     const faultCount = this.plan.steps.reduce((n, s) => n + s.faults.length, 0);
-    this.stream.emit({
-      type: 'run.started',
-      experiment: this.plan.spec.metadata.name,
-      steps: this.plan.steps.length,
-      faults: faultCount,
-    });
     let runnerError: { code: string; message: string } | undefined;
     try {
+      this.stream.emit({
+        type: 'run.started',
+        experiment: this.plan.spec.metadata.name,
+        steps: this.plan.steps.length,
+        faults: faultCount,
+      });
       if (!this.#abortedBeforeStart) {
         await this.#preflight();
         if (this.beforeInject) {
@@ -207,8 +213,14 @@ class Run {
     } catch (e) {
       runnerError = errorToJSON(e);
       this.#log().error(`the run failed: ${runnerError.message}`);
-    } finally {
+    }
+    this.#sweeping = true;
+    try {
       await this.#revertAll();
+    } catch (e) {
+      // revertEntry never throws; this is a bug, and the run must still end
+      runnerError ??= errorToJSON(e);
+      this.#log().error(`the final revert sweep failed: ${errorToJSON(e).message}`);
     }
     return this.#finish(startedAt, runnerError);
   }
@@ -248,11 +260,20 @@ class Run {
     await Promise.all(faults.map((f) => this.#probes(f, 'pre')));
     const concurrency = this.plan.spec.spec.concurrency;
     const limit = faults.length > concurrency ? pLimit(concurrency) : (fn: () => Promise<void>) => fn();
+    let failure: { error: unknown } | undefined;
     await Promise.all(
       faults.map((f) =>
         limit(async () => {
           try {
             await this.#lifecycle(f);
+          } catch (e) {
+            // A fault that fails in the runner (its journal entry could not be written) ends the
+            // run: its siblings are stopped now, not left to inject after the result is out.
+            failure ??= { error: e };
+            const s = this.#faults.get(f.step.id)!.result;
+            s.status = 'errored';
+            s.error = errorToJSON(e);
+            this.#halt('error', `fault '${f.step.id}' failed in the runner: ${s.error.message}`);
           } finally {
             const c = continuous.get(f.step.id);
             c?.stop.abort(WINDOW_OVER);
@@ -261,6 +282,8 @@ class Run {
         }),
       ),
     );
+    // every sibling has settled (reverted its own faults or stopped): only now may the run end
+    if (failure) throw failure.error;
   }
 
   async #lifecycle(f: PlannedFault): Promise<void> {
@@ -297,6 +320,8 @@ class Run {
 
   /** Journals (durably), then injects one iteration. Returns whether the fault is in effect. */
   async #inject(f: PlannedFault, iteration: number): Promise<boolean> {
+    // the last guard of "nothing is injected after the run ends"
+    if (this.#signal.aborted || this.#sweeping) return false;
     const state = this.#faults.get(f.step.id)!;
     const id = entryId(this.runId, f.step.id, iteration);
     const now = new Date().toISOString();
@@ -362,9 +387,9 @@ class Run {
       });
       return true;
     } catch (e) {
-      if (this.#signal.aborted && this.#stop?.kind === 'abort') {
+      if (this.#signal.aborted && this.#stop?.kind !== 'probe') {
         state.result.status = 'aborted';
-        log.info(`inject of ${f.step.kind} interrupted by the abort; what it applied is reverted`);
+        log.info(`inject of ${f.step.kind} interrupted (${this.#stop?.reason}); what it applied is reverted`);
       } else {
         state.result.status = 'errored';
         state.result.error = errorToJSON(e);
@@ -492,7 +517,44 @@ class Run {
     );
   }
 
+  /** The result, then `run.finished` and the end of the stream, whatever throws on the way. */
   #finish(startedAt: Date, runnerError: { code: string; message: string } | undefined): RunResult {
+    let result: RunResult;
+    try {
+      result = this.#result(startedAt, runnerError);
+    } catch (e) {
+      result = this.#bareResult(startedAt, errorToJSON(e));
+    }
+    try {
+      this.stream.emit({ type: 'run.finished', verdict: result.verdict, score: result.score, result });
+    } catch {
+      // a listener threw: that is the host's bug, and the result stands
+    } finally {
+      this.stream.close();
+    }
+    return result;
+  }
+
+  /** What is known when computing the result itself failed (a bug): verdict Error, nothing scored. */
+  #bareResult(startedAt: Date, error: { code: string; message: string }): RunResult {
+    const finishedAt = new Date();
+    return {
+      runId: this.runId,
+      experiment: this.plan.spec.metadata.name,
+      verdict: 'Error',
+      score: null,
+      scoreReason: 'the result could not be computed',
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      faults: [...this.#faults.values()].map((s) => s.result),
+      probes: [],
+      reverts: this.#reverts,
+      error,
+    };
+  }
+
+  #result(startedAt: Date, runnerError: { code: string; message: string } | undefined): RunResult {
     const faults = [...this.#faults.values()].map((s) => {
       const probes = [...s.probes.values()];
       s.result.probeSuccess = s.result.status === 'completed' ? probeSuccess(probes) : 0;
@@ -530,8 +592,6 @@ class Run {
             : {}),
       ...(this.#stop ? { abortReason: this.#stop.reason } : {}),
     };
-    this.stream.emit({ type: 'run.finished', verdict, score, result });
-    this.stream.close();
     return result;
   }
 }
@@ -542,6 +602,10 @@ function unlimitedController(): AbortController {
   setMaxListeners(0, ac.signal);
   return ac;
 }
+
+/** Why a run stops early: an abort (run.abort, a signal), a probe with stopOnFailure, a fault that failed in the runner. */
+type StopKind = 'abort' | 'probe' | 'error';
+const STOP_CODES = { abort: 'FL_ABORTED', probe: 'FL_PROBE', error: 'FL_ABORTED' } as const;
 
 /** The reason pollers stop: a plain value, since abort() without one builds a DOMException each time. */
 const WINDOW_OVER = 'window over';

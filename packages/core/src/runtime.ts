@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorToJSON, FaultlineError } from './errors.js';
 import { EventLog } from './event-log.js';
@@ -8,13 +7,14 @@ import type { FaultlineEvent } from './events.js';
 import { Guard, type SentinelOptions } from './guard.js';
 import { type ExecuteOptions, hostFacts, type Infrastructure } from './infrastructure.js';
 import { defaultJournalPath, FileJournal } from './journal/file-journal.js';
+import { prepareStateDir } from './journal/state-dir.js';
 import type { JournalEntry, RollbackJournal } from './journal.js';
 import { silentLogger } from './logger.js';
 import type { Capability, Pack } from './model.js';
 import { type Plan, planExperiment } from './plan.js';
 import { defaultStateDir, nodePlatform, type Platform, withBootId } from './platform.js';
 import type { PriorityControl } from './priority.js';
-import { type RecoverOptions, type RecoveryReport, recover } from './recover.js';
+import { type RecoverOptions, type RecoveryReport, recover, type TrustedPacks } from './recover.js';
 import { Registry } from './registry.js';
 import type { RunResult } from './result.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './revert.js';
@@ -44,6 +44,12 @@ export interface RuntimeOptions {
   eventLog?: false | { retain?: number };
   /** Run `recover()` before anything else (default true). */
   recover?: boolean | RecoverOptions;
+  /**
+   * Module specifiers recovery may `import()` when a journal entry names a pack that is not
+   * registered (default none: register the packs instead). Recovery never imports anything else a
+   * journal line names.
+   */
+  trustPacks?: TrustedPacks;
   /** Replaces the machine facts (tests). */
   platform?: Platform;
   /** Overrides the boot id (a test simulates a reboot with it). */
@@ -104,13 +110,21 @@ export interface Runtime {
  */
 export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   const stateDir = opts.stateDir ?? defaultStateDir();
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  prepareStateDir(stateDir);
   const platform = opts.bootId ? withBootId(opts.bootId, opts.platform) : (opts.platform ?? nodePlatform);
   const registry = new Registry();
   for (const p of opts.packs ?? []) registry.register(p);
+  const recoveryEvents = new EventStream(`recovery-${randomUUID()}`);
+  const active = new Map<string, RunHandle>();
+  // what the journal warns about (a damaged line, a full disk) is news for a person: stderr, the
+  // recovery events and every active run's events
+  const journalWarning = (message: string) => {
+    console.warn(`faultline: ${message}`);
+    for (const events of [recoveryEvents, ...[...active.values()].map((h) => h.events)])
+      events.emit({ type: 'log', level: 'warn', message });
+  };
   const journal =
-    opts.journal ??
-    (await FileJournal.open(defaultJournalPath(stateDir), { onWarning: (m) => silentLogger.warn(m) }));
+    opts.journal ?? (await FileJournal.open(defaultJournalPath(stateDir), { onWarning: journalWarning }));
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const eventLog =
     opts.eventLog === false ? undefined : new EventLog(join(stateDir, 'runs'), opts.eventLog ?? {});
@@ -118,8 +132,6 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   // the journal's entries name this process by pid and start time; neither changes while it lives
   const pidStart = platform.processStart(platform.pid) ?? 'unknown';
   const pendingLogs = new Set<Promise<unknown>>();
-  const recoveryEvents = new EventStream(`recovery-${randomUUID()}`);
-  const active = new Map<string, RunHandle>();
   const sentinelOpts =
     opts.sentinel === false
       ? undefined
@@ -154,7 +166,19 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   });
 
   const doRecover = (o?: RecoverOptions) =>
-    recover({ journal, registry, platform, stateDir, retry, stream: recoveryEvents, activeRuns }, o);
+    recover(
+      {
+        journal,
+        registry,
+        platform,
+        stateDir,
+        retry,
+        stream: recoveryEvents,
+        activeRuns,
+        trustedPacks: opts.trustPacks ?? [],
+      },
+      o,
+    );
 
   const sinkErrors = (what: string) => (e: unknown) =>
     console.warn(`faultline: ${what} failed: ${errorToJSON(e).message}`);
@@ -198,8 +222,15 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   /** Keeps `close()` waiting for a run's log and store, and hands the result out only once they have it. */
   const recorded = (handle: RunHandle, finished: Promise<unknown>): RunHandle => {
     pendingLogs.add(finished);
-    void finished.finally(() => pendingLogs.delete(finished));
-    return { ...handle, result: finished.then(() => handle.result) };
+    // the run's result never rejects; what follows it (logs, the store) may, and must not reach the host
+    void finished.catch(sinkErrors('finishing the run')).finally(() => pendingLogs.delete(finished));
+    return {
+      ...handle,
+      result: finished.then(
+        () => handle.result,
+        () => handle.result,
+      ),
+    };
   };
 
   const execute = (plan: Plan, spec: ExperimentSpec, o: ExecuteOptions): RunHandle => {
@@ -286,7 +317,7 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
       return guard.sentinelPid;
     },
     async close() {
-      await Promise.all([...pendingLogs]);
+      await Promise.allSettled([...pendingLogs]);
       guard.release();
       recoveryEvents.close();
       await journal.close();

@@ -4,6 +4,12 @@
  * child_process.
  */
 export { expectExportNames } from './testing/export-names.js';
+export {
+  type FailingJournal,
+  type FailPlan,
+  failingJournal,
+  type JournalCall,
+} from './testing/failing-journal.js';
 export { type FaultContractOptions, faultContract } from './testing/fault-contract.js';
 export {
   type FreshRevertRequest,
@@ -19,3 +25,4 @@ export {
 export { type JournalUnderTest, journalContract, sampleJournalEntry } from './testing/journal-contract.js';
 export { type PackContractOptions, packContract, planHealthCheck } from './testing/pack-contract.js';
 export { runProbe } from './testing/run-probe.js';
+export { canMount, fillUntilFull, mountSmallTmpfs, type SmallTmpfs } from './testing/tmpfs.js';

@@ -3,7 +3,8 @@ import { experiment, parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { describe, expect, it } from 'vitest';
 import { quietRuntime, spawnSleeper, testCtx, until } from '../test/helpers.js';
-import { findTargets, readCmdline } from './host/proc.js';
+import { readCmdline } from './host/proc.js';
+import { findTargets, protection } from './host/targets.js';
 import { linux } from './index.js';
 import { processKill } from './process-kill.js';
 
@@ -63,7 +64,10 @@ describe('linux/process-kill', () => {
     // a pattern that matches this very process still spares it (resolved only: nothing is signalled)
     const mine = readCmdline(process.pid)!;
     expect(
-      findTargets({ pattern: `^${mine.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$` }).map((p) => p.pid),
+      findTargets(
+        { pattern: `^${mine.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$` },
+        await protection(undefined),
+      ).map((p) => p.pid),
     ).not.toContain(process.pid);
     for (const t of [{ signal: 'SIGSTOP', pids: [5] }, { pids: [0] }, { pattern: '' }]) {
       expect(() => parseTunables(processKill, t), JSON.stringify(t)).toThrow(/FL_TUNABLES/);

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineFault, FaultlineError } from '@faultline/core';
 import * as v from 'valibot';
-import { findTargets, isSameProcess, type ProcessRef, refuseProtected, signalIfSame } from './host/proc.js';
+import { isSameProcess, type ProcessRef, signalIfSame } from './host/proc.js';
+import { describeSelector, selectTargets } from './host/targets.js';
 import { oneTargetCheck, SIGNALS, targetHealthCheck, targetTunables } from './host/tunables.js';
 
 const tunables = v.pipe(
@@ -21,7 +22,8 @@ export type KillReceipt = { signal: string; killed: ProcessRef[]; exited: number
 /**
  * `linux/process-kill`: sends a signal to the processes named by pid, name (comm) or a pattern on the
  * command line. There is nothing to undo: revert is a no-op and says so; restarting is the job of the
- * target's supervisor, which is what this fault tests. Never targets PID 1 or faultline itself.
+ * target's supervisor, which is what this fault tests. Never targets PID 1, faultline itself or its
+ * sentinels and resolvers; a selector matching more than `maxTargets` processes is refused.
  */
 export const processKill = defineFault<typeof tunables, KillReceipt>({
   kind: 'linux/process-kill',
@@ -32,15 +34,10 @@ export const processKill = defineFault<typeof tunables, KillReceipt>({
   },
   async inject(ctx) {
     const t = ctx.tunables;
-    refuseProtected(t, 'linux/process-kill');
     const signal = t.force ? 'SIGKILL' : t.signal;
-    const targets = findTargets(t);
+    const targets = await selectTargets(t, { kind: 'linux/process-kill', stateDir: ctx.stateDir });
     if (targets.length === 0) {
-      const what = t.pids
-        ? `pids ${t.pids.join(',')}`
-        : t.names
-          ? `names ${t.names.join(',')}`
-          : `pattern /${t.pattern}/`;
+      const what = describeSelector(t);
       // a rhythmic kill may run before the supervisor respawned: only the first injection insists
       if (ctx.iteration === 0)
         throw new FaultlineError('FL_INJECT', `linux/process-kill: no process matches ${what}`);

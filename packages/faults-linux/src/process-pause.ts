@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { defineFault, FaultlineError, type RevertContext } from '@faultline/core';
 import * as v from 'valibot';
 import { type FreezeGroup, freeze, freezerRoot, isFrozen, planFreeze, thaw } from './host/freezer.js';
-import { findTargets, type ProcessRef, refuseProtected, signalIfSame, stateOf } from './host/proc.js';
+import { type ProcessRef, signalIfSame, stateOf } from './host/proc.js';
+import { selectTargets } from './host/targets.js';
 import { oneTargetCheck, targetHealthCheck, targetTunables } from './host/tunables.js';
 
 const tunables = v.pipe(
@@ -63,8 +64,8 @@ export const processPause = defineFault<typeof tunables, PauseReceipt>({
   },
   async inject(ctx) {
     const t = ctx.tunables;
-    refuseProtected(t, 'linux/process-pause');
-    const targets = findTargets(t);
+    // which processes (selection) is decided apart from how they are paused (below)
+    const targets = await selectTargets(t, { kind: 'linux/process-pause', stateDir: ctx.stateDir });
     if (targets.length === 0)
       throw new FaultlineError('FL_INJECT', 'linux/process-pause: no process matches the targets');
     const receipt: PauseReceipt = {

@@ -1,6 +1,6 @@
-import { existsSync, fstatSync, readSync } from 'node:fs';
+import { fstatSync, ftruncateSync, lstatSync, readSync } from 'node:fs';
 import type { JournalEntry, JournalPatch } from '../journal.js';
-import { writeAll } from './durable-fs.js';
+import { writeAll, writtenBefore } from './durable-fs.js';
 import type { JournalFold } from './fold.js';
 import {
   applyPatch,
@@ -80,7 +80,8 @@ export function appendGroup(
   if (records.length === 0) return { accepted, records, raced: false };
   const bytes = appendLines(fd, size, records, fold.offset === size);
   // in this order: the lock, then the name (see above)
-  const locked = existsSync(lockPath);
+  // lstat, not exists: the lock is a symlink whose target is no file
+  const locked = lstatSync(lockPath, { throwIfNoEntry: false }) !== undefined;
   const after = fstatSync(fd);
   fold.appendOwn(ino, size, after.size, bytes, records.length, () => {
     for (const [id, e] of changed) fold.entries.set(id, e);
@@ -96,8 +97,27 @@ export function appendGroup(
 export function appendLines(fd: number, size: number, records: AppendedRecord[], clean = false): number {
   let data = Buffer.from(records.map((r) => r.line).join(''));
   if (size > 0 && !clean && lastByte(fd, size) !== 0x0a) data = Buffer.concat([Buffer.from('\n'), data]);
-  writeAll(fd, data);
+  try {
+    writeAll(fd, data);
+  } catch (e) {
+    undoPartial(fd, size, writtenBefore(e));
+    throw e;
+  }
   return data.length;
+}
+
+/**
+ * A write that stopped part way (ENOSPC after a short write) left half a line at the end: cut it
+ * off, so the next append does not glue onto it and no reader sees a damaged line. Only when the
+ * file ends exactly where that write did, i.e. nobody appended after it.
+ */
+function undoPartial(fd: number, size: number, written: number): void {
+  if (written === 0) return;
+  try {
+    if (fstatSync(fd).size === size + written) ftruncateSync(fd, size);
+  } catch {
+    // left as a torn line: readers skip it, the next compaction drops it
+  }
 }
 
 /** The records whose effect is not in the fold: a begin whose entry is missing, an update the entry's stamp has not reached. */

@@ -1,24 +1,37 @@
 import {
   closeSync,
   fsync,
-  mkdirSync,
+  lstatSync,
   openSync,
   readdirSync,
   renameSync,
-  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { checkJournalFile, prepareStateDir } from './state-dir.js';
 
 /** fsync on the libuv thread pool: the event loop keeps queueing the next group while the disk works. */
 export const fsyncFd: (fd: number) => Promise<void> = promisify(fsync);
 
-/** Writes all of `data` at the descriptor's position (O_APPEND: the end), looping over short writes. */
+/**
+ * Writes all of `data` at the descriptor's position (O_APPEND: the end), looping over short writes.
+ * A write that fails part way (ENOSPC after a short write) throws an error carrying `written`.
+ */
 export function writeAll(fd: number, data: Buffer): void {
   let done = 0;
-  while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+  try {
+    while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+  } catch (e) {
+    if (done > 0 && typeof e === 'object' && e !== null) (e as { written?: number }).written = done;
+    throw e;
+  }
+}
+
+/** Bytes a failed {@link writeAll} wrote before it failed. */
+export function writtenBefore(e: unknown): number {
+  return (e as { written?: number } | null)?.written ?? 0;
 }
 
 /** fsyncs a directory, so a file created or renamed in it survives a power cut. */
@@ -32,13 +45,14 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
- * Makes sure the journal's directory (mode 0700: entries hold tunables) and file (0600) exist,
- * and that their creation is durable. Returns the number of fsyncs it needed.
+ * Makes sure the journal's directory (mode 0700: entries hold tunables; checked like ssh checks its
+ * keys' directory) and file (0600, a regular file of this user's) exist, and that their creation is
+ * durable. Returns the number of fsyncs it needed.
  */
 export async function ensureFile(path: string): Promise<number> {
   let syncs = 0;
   const dir = dirname(path);
-  const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const created = prepareStateDir(dir);
   if (created !== undefined) {
     await fsyncDir(dirname(created));
     syncs++;
@@ -46,11 +60,32 @@ export async function ensureFile(path: string): Promise<number> {
   try {
     closeSync(openSync(path, 'wx', 0o600));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return syncs;
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    checkJournalFile(path);
+    return syncs;
   }
   await fsyncDir(dir);
   return syncs + 1;
+}
+
+/** Creates `path` (it must not exist) holding `data`, fsync'd; a failure leaves no file. */
+async function writeSynced(path: string, data: Buffer): Promise<void> {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    writeAll(fd, data);
+    await fsyncFd(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw e;
+  }
+  closeSync(fd);
+}
+
+/** Creates `path` (it must not exist) holding `data`, durably: fsync of the file, then of its directory. */
+export async function writeNewFile(path: string, data: Buffer): Promise<void> {
+  await writeSynced(path, data);
+  await fsyncDir(dirname(path));
 }
 
 /** The prefix of a compaction's temporary file. */
@@ -64,16 +99,7 @@ export function tempPrefix(path: string): string {
  */
 export async function replaceFile(path: string, data: Buffer, tag: string): Promise<void> {
   const tmp = join(dirname(path), `${tempPrefix(path)}${tag}`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeAll(fd, data);
-    await fsyncFd(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
+  await writeSynced(tmp, data);
   renameSync(tmp, path);
   await fsyncDir(dirname(path));
 }
@@ -90,7 +116,7 @@ export function removeLeftovers(path: string, now = Date.now()): void {
     const full = join(dir, name);
     try {
       if (name.startsWith(tempPrefix(path))) unlinkSync(full);
-      else if (name.startsWith(`${base}.lock.stale-`) && now - statSync(full).mtimeMs > 60_000)
+      else if (name.startsWith(`${base}.lock.stale-`) && now - lstatSync(full).mtimeMs > 60_000)
         unlinkSync(full);
     } catch {
       // another process removed it first

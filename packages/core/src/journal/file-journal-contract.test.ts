@@ -15,8 +15,11 @@ journalContract(
       journal: await FileJournal.open(path, { onWarning }),
       reopen: () => FileJournal.open(path, { onWarning }),
       cleanup: async () => {
-        // the journals are closed by now: only the journal file may remain, no lock, no temp file
-        expect(await readdir(join(dir, 'state'))).toEqual(['journal.jsonl']);
+        // the journals are closed by now: only the journal and its reserve remain, no lock, no temp file
+        expect((await readdir(join(dir, 'state'))).sort()).toEqual([
+          'journal.jsonl',
+          'journal.jsonl.reserve',
+        ]);
         expect(warnings).toEqual([]);
         await rm(dir, { recursive: true, force: true });
       },

@@ -1,14 +1,19 @@
-import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultlineError } from '../errors.js';
-import type { JournalEntry, JournalPatch, RollbackJournal } from '../journal.js';
+import type { DamagedLine, JournalDamage, JournalEntry, JournalPatch, RollbackJournal } from '../journal.js';
 import type { Platform } from '../platform.js';
-import { type AppendedRecord, appendGroup, appendLines, missingFrom, type QueuedOp } from './append-group.js';
-import { compactJournal } from './compact.js';
+import { type AppendedRecord, appendLines, missingFrom, type QueuedOp } from './append-group.js';
+import { AppendSync } from './append-sync.js';
+import { compactJournal, keptAsideFiles, noteKeptAside } from './compact.js';
 import { ensureFile, fsyncFd } from './durable-fs.js';
 import { JournalFold } from './fold.js';
+import { appendOrUseReserve } from './full-disk.js';
+import { journalError } from './journal-error.js';
 import { FileLock } from './lock.js';
 import { checkEntry, closedError, patchDurability } from './records.js';
+import { JOURNAL_RESERVE_BYTES, JournalReserve } from './reserve.js';
+import { APPEND_NOFOLLOW, READ_NOFOLLOW } from './state-dir.js';
 
 /** Options of a {@link FileJournal}. */
 export interface FileJournalOptions {
@@ -29,6 +34,11 @@ export interface FileJournalOptions {
   syncDelayMs?: number;
   /** Pid, boot id and process liveness, for the lock (default the Node platform). */
   platform?: Platform;
+  /**
+   * Bytes kept aside in `<path>.reserve` so that receipts and revert progress are written even on a
+   * full disk (default 1 MiB, see {@link JOURNAL_RESERVE_BYTES}; 0: none).
+   */
+  reserveBytes?: number;
 }
 
 /** What a {@link FileJournal} did to the disk, for benchmarks and tests. */
@@ -65,9 +75,14 @@ export function defaultJournalPath(stateDir: string): string {
  * as it must after a death mid-inject: revert accepts a missing receipt and is idempotent.
  *
  * Group commit: calls made in the same turn of the event loop, or while an fsync is in flight, are
- * written with one write(2) and one fsync(2). A torn last line (a crash mid-write) and unparsable
- * lines are skipped with a warning; the rest of the file stays readable. Reverted entries are
- * compacted away on open, every `compactEvery` appends and on `compact()`.
+ * written with one write(2) and one fsync(2). A torn last line (a crash mid-write) is skipped with a
+ * warning; a damaged line is warned about, reported by {@link FileJournal.damage}, copied to
+ * `<path>.corrupt-<time>` before a compaction drops it, and rebuilt into its entry when it was a
+ * begin whose id can be read. Reverted entries are compacted away on open, every `compactEvery`
+ * appends and on `compact()`.
+ *
+ * A full disk: see {@link JournalReserve} (`<path>.reserve`). Trust: the journal and its directory
+ * must be this user's and writable by nobody else, and the file is never opened through a symlink.
  */
 export class FileJournal implements RollbackJournal {
   /** The journal file. */
@@ -77,22 +92,17 @@ export class FileJournal implements RollbackJournal {
   readonly #lockPath: string;
   readonly #compactEvery: number;
   readonly #keepRevertedMs: number;
-  readonly #syncDelayMs: number;
   readonly #warn: (message: string) => void;
   readonly #stats: FileJournalStats = { writes: 0, fsyncs: 0, compactions: 0 };
+  readonly #reserve: JournalReserve;
+  /** Damaged lines this instance read (each once), with where they were kept aside. */
+  readonly #damage: DamagedLine[] = [];
   #queue: QueuedOp[] = [];
   #scheduled = false;
   #tail: Promise<unknown> = Promise.resolve();
   #ready: Promise<void> | undefined;
   #closed = false;
-  /** Appends (groups) written by this instance, and how many of them are known to be on disk. */
-  #writeSeq = 0;
-  #syncedSeq = 0;
-  /** The background fsync in flight, on `fd`; `again` when more was written for it meanwhile. */
-  #background: { fd: number; done: Promise<void>; again: boolean; closeAfter: boolean } | undefined;
-  /** Fsyncs the writes not yet durable if no group's fsync does first. */
-  #soonTimer: NodeJS.Timeout | undefined;
-  #fd: number | undefined;
+  readonly #sync: AppendSync;
   #appends = 0;
 
   /** A journal at `path`; the directory and file are created on first use (or by {@link FileJournal.open}). */
@@ -102,7 +112,8 @@ export class FileJournal implements RollbackJournal {
     this.#warn = opts.onWarning
       ? (m) => opts.onWarning?.(m)
       : (m) => process.emitWarning(m, { type: 'FaultlineJournalWarning', code: 'FL_JOURNAL' });
-    this.#fold = new JournalFold(path, this.#warn);
+    this.#fold = new JournalFold(path, this.#warn, (d) => this.#damage.push(d));
+    this.#reserve = new JournalReserve(`${path}.reserve`, opts.reserveBytes ?? JOURNAL_RESERVE_BYTES);
     this.#lockPath = opts.lockPath ?? `${path}.lock`;
     this.#lock = new FileLock(this.#lockPath, {
       ...(opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs }),
@@ -110,10 +121,17 @@ export class FileJournal implements RollbackJournal {
     });
     this.#compactEvery = opts.compactEvery ?? 1000;
     this.#keepRevertedMs = opts.keepRevertedMs ?? 60_000;
-    this.#syncDelayMs = opts.syncDelayMs ?? 2;
+    this.#sync = new AppendSync(path, opts.syncDelayMs ?? 2, {
+      fsynced: () => this.#stats.fsyncs++,
+      failed: (m) => this.#warn(m),
+    });
   }
 
-  /** Opens (creating if missing) and compacts the journal; FL_JOURNAL when that fails. */
+  /**
+   * Opens (creating if missing) the journal, checks it and its directory belong to this user and are
+   * writable by nobody else, compacts it and makes its reserve. FL_JOURNAL when it cannot be opened;
+   * a compaction or reserve that fails (a full disk) is warned about and the journal is used as it is.
+   */
   static async open(path: string, opts: FileJournalOptions = {}): Promise<FileJournal> {
     const journal = new FileJournal(path, opts);
     await journal.#ensureReady();
@@ -171,29 +189,36 @@ export class FileJournal implements RollbackJournal {
     return this.#serial(() => this.#compact(opts.keepRevertedMs ?? this.#keepRevertedMs, false));
   }
 
+  /**
+   * The lines this instance could not parse (with the entries rebuilt from them, and where they were
+   * copied before a compaction dropped them), and every `<journal>.corrupt-*` file beside it.
+   */
+  damage(): JournalDamage {
+    return { lines: this.#damage.map((d) => ({ ...d })), keptAside: keptAsideFiles(this.path) };
+  }
+
   /** Writes what is queued, makes every write durable and releases the file. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#serial(() => this.#drain());
-    this.#cancelSoon();
-    while (this.#background) await this.#background.done;
+    await this.#sync.settle();
     try {
       // the file at the path now: after a compaction it holds our unsynced writes too
-      if (this.#syncedSeq < this.#writeSeq) {
-        const fd = openSync(this.path, 'r');
+      if (this.#sync.unsynced) {
+        const fd = openSync(this.path, READ_NOFOLLOW);
         try {
           await fsyncFd(fd);
           this.#stats.fsyncs++;
         } finally {
           closeSync(fd);
         }
-        this.#syncedSeq = this.#writeSeq;
+        this.#sync.allSynced();
       }
     } catch (e) {
       throw this.#error(e, 'sync');
     } finally {
-      this.#closeFd();
+      this.#sync.closeFd();
       this.#fold.close();
     }
   }
@@ -224,7 +249,21 @@ export class FileJournal implements RollbackJournal {
   #ensureReady(): Promise<void> {
     this.#ready ??= this.#serial(async () => {
       this.#stats.fsyncs += await ensureFile(this.path);
-      await this.#compact(this.#keepRevertedMs, true);
+      // Compacting and the reserve make later writes cheaper and safer; neither is needed to read
+      // the journal and revert from it. On a full disk (or a lock another process holds) the
+      // sentinel and recover() must still open it: warn, and use the file as it is.
+      await this.#compact(this.#keepRevertedMs, true).catch((e: unknown) =>
+        this.#warn(
+          `could not compact ${this.path} on open, it is used as it is: ${this.#error(e, 'compact').message}`,
+        ),
+      );
+      if (!this.#reserve.fill(true))
+        this.#warn(
+          `could not make the journal's reserve ${this.#reserve.path} (${this.#reserve.bytes} bytes): ` +
+            (this.#reserve.broken ??
+              'the filesystem needs twice that free; nothing new is injected until it has') +
+            '. On a full disk, revert progress is written only while there is room',
+        );
     }).catch((e: unknown) => {
       this.#ready = undefined; // the next call tries again (a full disk may have been cleaned up)
       throw this.#error(e, 'open');
@@ -270,106 +309,40 @@ export class FileJournal implements RollbackJournal {
     const ops = this.#queue;
     this.#queue = [];
     try {
-      const fd = this.#appendFd();
-      const { accepted, records, raced } = appendGroup(fd, this.#fold, ops, this.#lockPath);
+      const fd = this.#sync.fd();
+      const { accepted, records, raced } = appendOrUseReserve(
+        fd,
+        this.#fold,
+        ops,
+        this.#lockPath,
+        this.#reserve,
+        (freed) =>
+          this.#warn(
+            `the filesystem of ${this.path} is full: ${freed} bytes of the journal's reserve were given back to record revert progress. Free space there; nothing new is injected meanwhile.`,
+          ),
+      );
       if (records.length === 0) return;
       this.#stats.writes++;
       this.#appends += records.length;
-      const seq = ++this.#writeSeq;
+      const seq = this.#sync.wrote();
       const now = accepted.some((op) => op.durability === 'now');
-      if (now) {
-        // fsync on this thread: the caller waits for it anyway, and a hop through libuv's pool cost
-        // ~2x the fsync itself on a fast disk; the event loop blocks for one fsync per group
-        fsyncSync(fd);
-        this.#stats.fsyncs++;
-        this.#syncedSeq = seq;
-        this.#cancelSoon();
-      }
+      if (now) this.#sync.syncNow(fd, seq);
       // A compaction may have lost the write: under the lock, write again (durably) what is
       // missing, and let the next group open the file the path names now.
       if (raced) {
         await this.#reconcile(records);
-        this.#closeFd();
+        this.#sync.closeFd();
       } else if (!now) {
-        this.#syncSoon();
+        this.#sync.syncSoon();
       }
       for (const op of accepted) op.resolve();
+      // space came back after a full disk: the reserve is made whole again (throttled, best effort)
+      if (this.#reserve.short) this.#reserve.fill();
     } catch (e) {
-      this.#closeFd();
+      this.#sync.closeFd();
       const err = this.#error(e, 'append to');
       for (const op of ops) op.reject(err);
     }
-  }
-
-  /**
-   * The descriptor appends go to, kept open between groups. A compaction renames a new file in: the
-   * check after each write sees that (and closes the descriptor), and so does our own compaction.
-   */
-  #appendFd(): number {
-    if (this.#fd !== undefined) return this.#fd;
-    const fd = openSync(this.path, 'a+', 0o600);
-    this.#fd = fd;
-    return fd;
-  }
-
-  /**
-   * Makes what is written durable within `syncDelayMs`: the next group's fsync, when one comes
-   * first (a run journals its next fault's begin right away), else one in the background.
-   */
-  #syncSoon(): void {
-    if (this.#soonTimer) return;
-    this.#soonTimer = setTimeout(() => {
-      this.#soonTimer = undefined;
-      if (this.#syncedSeq < this.#writeSeq && this.#fd !== undefined) this.#syncInBackground(this.#fd);
-    }, this.#syncDelayMs);
-  }
-
-  #cancelSoon(): void {
-    clearTimeout(this.#soonTimer);
-    this.#soonTimer = undefined;
-  }
-
-  /**
-   * fsyncs `fd` on libuv's pool while the caller goes on; a group written while one is in flight
-   * gets one more when it ends. `close()` waits for it; a failure is told to `onWarning` and leaves
-   * the journal unsynced, so the next fsync tries again.
-   */
-  #syncInBackground(fd: number): void {
-    if (this.#background) {
-      this.#background.again = true;
-      return;
-    }
-    const upTo = this.#writeSeq;
-    this.#stats.fsyncs++;
-    const bg = {
-      fd,
-      again: false,
-      closeAfter: false,
-      done: new Promise<void>((resolve) => {
-        fsync(fd, (err) => {
-          this.#background = undefined;
-          if (err) {
-            this.#warn(`fsync of ${this.path} failed, a receipt may not survive a power cut: ${err.message}`);
-          } else {
-            this.#syncedSeq = Math.max(this.#syncedSeq, upTo);
-          }
-          if (bg.closeAfter) closeQuietly(fd);
-          else if (bg.again && this.#syncedSeq < this.#writeSeq && this.#fd === fd)
-            this.#syncInBackground(fd);
-          resolve();
-        });
-      }),
-    };
-    this.#background = bg;
-  }
-
-  #closeFd(): void {
-    if (this.#fd === undefined) return;
-    const fd = this.#fd;
-    this.#fd = undefined;
-    // a background fsync still uses it: it closes the descriptor when it ends
-    if (this.#background?.fd === fd) this.#background.closeAfter = true;
-    else closeQuietly(fd);
   }
 
   /**
@@ -381,7 +354,7 @@ export class FileJournal implements RollbackJournal {
     await this.#lock.acquire();
     let fd: number | undefined;
     try {
-      fd = openSync(this.path, 'a+', 0o600);
+      fd = openSync(this.path, APPEND_NOFOLLOW, 0o600);
       const { size } = this.#fold.refreshFromFd(fd);
       const missing = missingFrom(this.#fold, records);
       if (missing.length === 0) return;
@@ -391,7 +364,7 @@ export class FileJournal implements RollbackJournal {
       fsyncSync(fd);
       this.#stats.fsyncs++;
       // the compaction made everything before it durable; this fsync did the rest
-      this.#syncedSeq = this.#writeSeq;
+      this.#sync.allSynced();
     } finally {
       if (fd !== undefined) closeSync(fd);
       this.#lock.release();
@@ -402,13 +375,24 @@ export class FileJournal implements RollbackJournal {
   async #compact(keepRevertedMs: number, cleanup: boolean): Promise<{ dropped: number }> {
     await this.#lock.acquire();
     try {
-      const { dropped, rewritten } = await compactJournal(this.path, this.#fold, keepRevertedMs, cleanup);
+      const { dropped, rewritten, keptAside } = await compactJournal(
+        this.path,
+        this.#fold,
+        keepRevertedMs,
+        cleanup,
+      );
+      if (keptAside) {
+        noteKeptAside(this.#damage, keptAside.lines);
+        this.#warn(
+          `copied ${keptAside.lines.length} damaged line(s) of ${this.path} to ${keptAside.file} before compacting them away; keep that file until a person has looked at it`,
+        );
+      }
       if (rewritten) {
         this.#stats.fsyncs += 2; // the new file, then the directory
         this.#stats.compactions++;
-        this.#syncedSeq = this.#writeSeq;
+        this.#sync.allSynced();
         // the path names the new file now: the next group opens it
-        this.#closeFd();
+        this.#sync.closeFd();
       }
       return { dropped };
     } finally {
@@ -417,21 +401,6 @@ export class FileJournal implements RollbackJournal {
   }
 
   #error(e: unknown, action: string): FaultlineError {
-    if (e instanceof FaultlineError) return e;
-    return new FaultlineError(
-      'FL_JOURNAL',
-      `could not ${action} the rollback journal ${this.path}: ${(e as Error)?.message ?? String(e)}. ` +
-        'Check that its directory is writable and the disk has room (or set FAULTLINE_STATE_DIR); ' +
-        'without a durable journal entry nothing is injected.',
-      { cause: e },
-    );
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already unusable: nothing to release
+    return journalError(this.path, e, action);
   }
 }

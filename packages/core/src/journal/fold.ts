@@ -1,6 +1,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type { JournalEntry } from '../journal.js';
+import type { DamagedLine, JournalEntry } from '../journal.js';
+import { closeQuietly } from './append-sync.js';
 import { applyPatch, isNewer, parseRecord } from './records.js';
+import { salvageBegin } from './salvage.js';
+import { READ_NOFOLLOW } from './state-dir.js';
 
 const NEWLINE = 0x0a;
 const TORN_AFTER_MS = 1_000;
@@ -17,6 +20,8 @@ export class JournalFold {
   readonly entries = new Map<string, JournalEntry>();
   /** Bytes of complete lines consumed; a torn last line starts here. */
   offset = 0;
+  /** Lines of the folded file that did not parse, in order (what a compaction keeps aside). */
+  readonly damaged: DamagedLine[] = [];
   #ino = -1;
   #dev = -1;
   /**
@@ -35,6 +40,8 @@ export class JournalFold {
   constructor(
     readonly path: string,
     readonly onWarning: (message: string) => void,
+    /** Told about each damaged line once per file. */
+    readonly onDamage: (line: DamagedLine) => void = () => {},
   ) {}
 
   /** Brings the fold up to date from an open descriptor of the journal (read access needed). */
@@ -62,7 +69,7 @@ export class JournalFold {
   refresh(): void {
     let fd: number;
     try {
-      fd = openSync(this.path, 'r');
+      fd = openSync(this.path, READ_NOFOLLOW);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       this.#reset(-1, -1);
@@ -94,6 +101,7 @@ export class JournalFold {
 
   #reset(ino: number, dev: number): void {
     this.entries.clear();
+    this.damaged.length = 0;
     this.offset = 0;
     this.#line = 0;
     this.#ino = ino;
@@ -111,7 +119,7 @@ export class JournalFold {
   #hold(ino: number, dev: number): void {
     let fd: number;
     try {
-      fd = openSync(this.path, 'r');
+      fd = openSync(this.path, READ_NOFOLLOW);
     } catch {
       return; // unheld: read afresh next time
     }
@@ -156,10 +164,7 @@ export class JournalFold {
   #applyLine(text: string, at: number): void {
     const rec = parseRecord(text);
     if (!rec) {
-      this.#warnOnce(
-        at,
-        `skipped unparsable line ${this.#line} (byte ${at}) of ${this.path}; the other lines are intact`,
-      );
+      this.#damagedLine(text, at);
       return;
     }
     if (rec.op === 'begin') {
@@ -174,18 +179,42 @@ export class JournalFold {
       this.entries.set(rec.id, applyPatch(current, rec.patch, rec.at));
   }
 
+  /**
+   * A line that does not parse is never dropped silently: it is reported (once per file), kept for
+   * the next compaction to copy aside, and if it was an entry's begin, the entry is rebuilt from what
+   * can still be read, so that recovery reverts it or says exactly what to look for.
+   */
+  #damagedLine(text: string, at: number): void {
+    const line = this.#line;
+    const salvaged = salvageBegin(text, `rebuilt from damaged line ${line} (byte ${at}) of ${this.path}`);
+    // the first begin of an id wins, as for good lines
+    const rebuilt = salvaged && !this.entries.has(salvaged.id) ? salvaged : undefined;
+    if (rebuilt) this.entries.set(rebuilt.id, rebuilt);
+    const damaged: DamagedLine = {
+      journal: this.path,
+      line,
+      byte: at,
+      text: text.length > 300 ? `${text.slice(0, 300)}…` : text,
+      ...(rebuilt ? { entryId: rebuilt.id } : {}),
+    };
+    this.damaged.push({ ...damaged, text });
+    const key = `${this.#ino}:${at}`;
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.onDamage(damaged);
+    this.onWarning(
+      `line ${line} (byte ${at}) of ${this.path} is damaged and cannot be parsed; the other lines are intact. ` +
+        (rebuilt
+          ? `It began entry ${rebuilt.id} (${rebuilt.kind}, objects named ${rebuilt.objectName}): rebuilt from what could be read, recovery treats it as possibly in effect. `
+          : '') +
+        `The next compaction copies it to ${this.path}.corrupt-<time> before dropping it.`,
+    );
+  }
+
   #warnOnce(at: number, message: string): void {
     const key = `${this.#ino}:${at}`;
     if (this.#warned.has(key)) return;
     this.#warned.add(key);
     this.onWarning(message);
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // a read-only descriptor: nothing is lost with it
   }
 }

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync,
   linkSync,
-  openSync,
+  lstatSync,
   readFileSync,
+  readlinkSync,
   renameSync,
-  statSync,
+  symlinkSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultlineError } from '../errors.js';
@@ -28,15 +27,19 @@ interface Holder {
   boot: string;
 }
 
-// a lock file that is still empty or half-written after this long was left by a crash mid-create
+// a lock that cannot be read after this long was left by an older faultline that crashed while it
+// wrote its lock file (locks are symlinks now, made whole in one step)
 const UNREADABLE_STALE_MS = 2_000;
 
 /**
- * A cross-process lock: a file next to the journal created with O_EXCL, holding `pid start-time
- * boot-id`. A holder that no longer exists (dead pid, recycled pid, older boot) is stale and its
- * lock is taken over. Held only around short critical sections (a compaction, a writer's re-check
- * after a compaction raced with its append), so
- * waiting polls with short sleeps. Processes sharing one journal must share a pid namespace.
+ * A cross-process lock: a symlink next to the journal whose target is `pid start-time boot-id`.
+ * symlink(2) creates it exclusively and whole in one step, and a short target lives in the inode,
+ * so taking the lock needs no data block: it works on a full disk, and a crash can never leave an
+ * empty lock behind (a regular lock file needed a write after its creation, which a full disk
+ * refused, leaving an empty file every later start waited 2 s on). A holder that no longer exists
+ * (dead pid, recycled pid, older boot) is stale and its lock is taken over. Held only around short
+ * critical sections (a compaction, a writer's re-check after a compaction raced with its append),
+ * so waiting polls with short sleeps. Processes sharing one journal must share a pid namespace.
  */
 export class FileLock {
   readonly #path: string;
@@ -49,7 +52,7 @@ export class FileLock {
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
     this.#platform = opts.platform ?? nodePlatform;
     const pid = this.#platform.pid;
-    this.#content = `${pid} ${this.#platform.processStart(pid) ?? 'unknown'} ${this.#platform.bootId()}\n`;
+    this.#content = `${pid} ${this.#platform.processStart(pid) ?? 'unknown'} ${this.#platform.bootId()}`;
   }
 
   /** Waits for the lock; resolves once held. FL_JOURNAL after the timeout, naming the holder. */
@@ -78,12 +81,7 @@ export class FileLock {
   tryAcquire(): true | Holder | undefined {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const fd = openSync(this.#path, 'wx', 0o600);
-        try {
-          writeSync(fd, this.#content);
-        } finally {
-          closeSync(fd);
-        }
+        symlinkSync(this.#content, this.#path);
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -108,9 +106,17 @@ export class FileLock {
 
   #read(): 'gone' | { text: string; holder: Holder | undefined; mtimeMs: number } {
     try {
-      const mtimeMs = statSync(this.#path).mtimeMs;
-      const text = readFileSync(this.#path, 'utf8');
-      return { text, holder: parseHolder(text), mtimeMs };
+      const st = lstatSync(this.#path);
+      if (st.isDirectory()) {
+        throw new FaultlineError(
+          'FL_JOURNAL',
+          `${this.#path} is a directory, where the journal's lock should be: faultline makes the lock itself, ` +
+            `for a moment, beside the journal. Move the directory away (mv ${this.#path} ${this.#path}.old).`,
+          { details: { lock: this.#path } },
+        );
+      }
+      const text = lockText(this.#path, st.isSymbolicLink());
+      return { text, holder: parseHolder(text), mtimeMs: st.mtimeMs };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
       throw e;
@@ -139,7 +145,7 @@ export class FileLock {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
-    const text = readFileSync(aside, 'utf8');
+    const text = lockText(aside, lstatSync(aside).isSymbolicLink());
     if (text === judged) {
       unlinkSync(aside);
       return;
@@ -154,8 +160,13 @@ export class FileLock {
   }
 }
 
+/** What a lock says: a symlink's target, or the content of a lock file an older faultline wrote. */
+function lockText(path: string, symlink: boolean): string {
+  return symlink ? readlinkSync(path) : readFileSync(path, 'utf8');
+}
+
 function parseHolder(text: string): Holder | undefined {
-  const m = /^(\d+) (\S+) (\S+)\n$/.exec(text);
+  const m = /^(\d+) (\S+) (\S+)\n?$/.exec(text);
   if (!m) return undefined;
   return { pid: Number(m[1]), start: m[2] as string, boot: m[3] as string };
 }

@@ -103,7 +103,8 @@ async function revertForDeadHost(): Promise<void> {
       (e) =>
         e.pid === config.hostPid && e.pidStart === config.hostStart && UNFINISHED_STATES.includes(e.state),
     );
-    await Promise.all([...new Set(mine.map((e) => e.pack))].map(loadPack));
+    // only packs the host announced on its pipe: never a module because a journal line names it
+    await Promise.all([...new Set(mine.map((e) => e.pack))].filter((p) => loading.has(p)).map(loadPack));
     const midInject = mine.filter((e) => e.state === 'injecting' && registry.hasPack(e.pack));
     const byStep = new Map<string, JournalEntry[]>();
     for (const e of mine) {
@@ -118,7 +119,8 @@ async function revertForDeadHost(): Promise<void> {
           (a, b) => b.createdAt.localeCompare(a.createdAt) || b.iteration - a.iteration,
         )) {
           if (!registry.hasPack(e.pack)) {
-            out.push({ id: e.id, ok: false, error: `pack ${e.pack} could not be loaded` });
+            const why = loading.has(e.pack) ? 'could not be loaded' : 'was never announced by the host';
+            out.push({ id: e.id, ok: false, error: `pack ${e.pack} ${why}` });
             continue;
           }
           const r = await revertEntry(e, registry.fault(e.kind).def, {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync, statSync, unlinkSync } from 'node:fs';
 import { open, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
@@ -12,6 +12,7 @@ import {
   type RevertContext,
   sizeSchema,
 } from '@faultline/core';
+import { JOURNAL_RESERVE_BYTES } from '@faultline/core/internal';
 import * as v from 'valibot';
 import type { EntriesOutput } from '../entries.js';
 import { run } from '../exec.js';
@@ -51,6 +52,23 @@ export async function checkFloor(kind: string, dir: string, bytes: number, floor
       { details: { free, bytes, floor } },
     );
   }
+}
+
+/**
+ * What a fill always leaves free on the filesystem of faultline's state dir, whatever `safetyFloor`
+ * says: twice the journal's reserve, what the journal needs free to make its reserve whole again
+ * after using it (and room for run logs). The fill is trimmed to it, with a warning.
+ */
+export const STATE_FS_HEADROOM = 2 * JOURNAL_RESERVE_BYTES;
+
+/**
+ * The most a fill in `dir` may write when `dir` is on the filesystem of the state dir (same device);
+ * undefined when it is elsewhere, or the state dir does not exist.
+ */
+export async function stateDirRoom(dir: string, stateDir: string): Promise<number | undefined> {
+  const state = statSync(stateDir, { throwIfNoEntry: false });
+  if (!state || state.dev !== statSync(dir).dev) return undefined;
+  return Math.max(0, (await freeBytes(dir)) - STATE_FS_HEADROOM);
 }
 
 /** The one file name a fill fault uses: derived from the injection, so a receipt-less revert finds it. */
@@ -192,7 +210,8 @@ export type PercentBytes = (percent: number, usage: { total: number; used: numbe
 /**
  * The inject both fill faults share: one file named after the injection, under the path resolved
  * inside the allowed roots, of `size` bytes or of what the fault makes of its `percent` — refused,
- * before a byte is written, when it would leave less free than the safety floor.
+ * before a byte is written, when it would leave less free than the safety floor, and trimmed so that
+ * the filesystem of the state dir keeps {@link STATE_FS_HEADROOM} free.
  */
 export async function injectFill(
   kind: string,
@@ -201,11 +220,24 @@ export async function injectFill(
 ): Promise<FillReceipt> {
   const t = ctx.tunables;
   const dir = resolveAllowedDir(t.path, t.allowedRoots);
-  const bytes =
+  let bytes =
     t.size !== undefined
       ? parseSize(t.size)
       : opts.percentBytes(parsePercent(t.percent!), await fsUsage(dir), dir);
   await checkFloor(kind, dir, bytes, parseSize(t.safetyFloor));
+  const room = await stateDirRoom(dir, ctx.stateDir);
+  if (room !== undefined && bytes > room) {
+    if (room === 0) {
+      throw new FaultlineError(
+        'FL_CAPABILITY',
+        `${kind}: ${dir} is on the filesystem of faultline's state dir (${ctx.stateDir}), which has no more than the ${STATE_FS_HEADROOM} bytes faultline keeps free there to record reverts; fill another filesystem, or move the state dir (FAULTLINE_STATE_DIR)`,
+      );
+    }
+    ctx.log.warn(
+      `${kind}: ${dir} is on the filesystem of faultline's state dir (${ctx.stateDir}): writing ${room} bytes instead of ${bytes}, so that ${STATE_FS_HEADROOM} bytes stay free to record reverts (whatever safetyFloor says)`,
+    );
+    bytes = room;
+  }
   const receipt = await fillFile(fillPath(dir, ctx.objectName), bytes, {
     blockSize: parseSize(t.blockSize),
     method: opts.method,

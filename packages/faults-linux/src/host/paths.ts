@@ -62,8 +62,10 @@ export function lexicallyAllowed(path: string, extra: readonly string[] = []): b
 }
 
 /**
- * Resolves symlinks and checks again: a path under /tmp that is a symlink to /etc is refused here,
- * before anything is written. Returns the real directory. Throws FL_TUNABLES.
+ * Resolves symlinks and checks again, before anything is written: the path and every root are
+ * realpath'd first, and a path or a root that resolves into a system tree is refused — a root
+ * `/tmp/x` that is a symlink to /etc must not make /etc writable. Returns the real directory.
+ * Throws FL_TUNABLES.
  */
 export function resolveAllowedDir(path: string, extra: readonly string[] = []): string {
   let real: string;
@@ -74,20 +76,33 @@ export function resolveAllowedDir(path: string, extra: readonly string[] = []): 
       cause: e,
     });
   }
-  const roots = effectiveRoots(extra).flatMap((r) => {
-    try {
-      return [realpathSync(r)];
-    } catch {
-      return [];
+  const roots: string[] = [];
+  for (const r of effectiveRoots(extra)) {
+    const realRoot = realOrUndefined(r);
+    if (realRoot === undefined) continue; // a root that does not exist allows nothing
+    if (isForbidden(realRoot)) {
+      throw new FaultlineError(
+        'FL_TUNABLES',
+        `allowed root ${r} resolves to ${realRoot}, a system tree faultline never writes into; name a real directory under /tmp, /var/tmp or your data disk`,
+      );
     }
-  });
-  if (!roots.some((r) => isInside(real, r))) {
+    roots.push(realRoot);
+  }
+  if (isForbidden(real) || !roots.some((r) => isInside(real, r))) {
     throw new FaultlineError(
       'FL_TUNABLES',
       `path ${path} resolves to ${real}, outside the allowed roots (${effectiveRoots(extra).join(', ')}); add a root with allowedRoots`,
     );
   }
   return real;
+}
+
+function realOrUndefined(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The path and allowedRoots tunables every file fault shares, and the cross-field check. */

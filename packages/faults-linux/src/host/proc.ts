@@ -1,7 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { FaultlineError } from '@faultline/core';
 import { readProcStat } from '@faultline/core/internal';
-import type { TargetSelector } from './tunables.js';
 
 /** A process as a receipt names it: pid and start time (/proc/PID/stat field 22), so a recycled pid is never signalled. */
 export type ProcessRef = {
@@ -79,51 +77,5 @@ export function signalIfSame(ref: { pid: number; startTime: string }, signal: No
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw e;
-  }
-}
-
-/** This process and its ancestors: never a target of a process fault (killing them kills faultline). */
-export function protectedPids(): Set<number> {
-  const out = new Set<number>([0, 1, process.pid]);
-  let pid: number | undefined = process.ppid;
-  for (let i = 0; pid !== undefined && pid > 1 && i < 64; i++) {
-    out.add(pid);
-    pid = parentPid(pid);
-  }
-  return out;
-}
-
-/**
- * Resolves a selector to living processes, without faultline itself, its ancestors, PID 1 or kernel
- * threads. `names` match /proc/PID/comm exactly; `pattern` is a regular expression on the command line.
- */
-export function findTargets(sel: TargetSelector): ProcessRef[] {
-  const guard = protectedPids();
-  const re = sel.pattern === undefined ? undefined : new RegExp(sel.pattern);
-  const names = sel.names ? new Set(sel.names) : undefined;
-  const candidates = sel.pids ?? listPids();
-  const out: ProcessRef[] = [];
-  for (const pid of candidates) {
-    if (guard.has(pid)) continue;
-    const ref = refOf(pid);
-    if (!ref) continue;
-    const cmdline = readCmdline(pid);
-    if (!cmdline) continue; // kernel threads have an empty command line: never a target
-    if (names && !names.has(ref.comm)) continue;
-    if (re && !re.test(cmdline)) continue;
-    out.push(ref);
-  }
-  return out;
-}
-
-/** Throws FL_TUNABLES when a selector names faultline itself or PID 1 (a pid list can do that). */
-export function refuseProtected(sel: TargetSelector, kind: string): void {
-  const guard = protectedPids();
-  const bad = (sel.pids ?? []).filter((p) => guard.has(p));
-  if (bad.length) {
-    throw new FaultlineError(
-      'FL_TUNABLES',
-      `${kind} refuses pid(s) ${bad.join(', ')}: PID 1, faultline itself and its ancestors are never targets`,
-    );
   }
 }

@@ -42,7 +42,10 @@ export const processNameSchema = v.pipe(
   v.regex(/^[A-Za-z0-9._:@+-][A-Za-z0-9._:@+ -]{0,14}$/, 'a process name is 1-15 chars as in /proc/PID/comm'),
 );
 
-/** A regular expression matched against the command line; must compile. */
+/**
+ * A regular expression matched against the command line; must compile, and must not match an
+ * empty command line (`.*`, `x?`): such a pattern matches every process on the host.
+ */
 export const patternSchema = v.pipe(
   v.string(),
   v.minLength(1),
@@ -55,6 +58,13 @@ export const patternSchema = v.pipe(
       return false;
     }
   }, 'pattern is not a valid regular expression'),
+  v.check((s) => {
+    try {
+      return !new RegExp(s).test('');
+    } catch {
+      return true; // not a regular expression: the check above says so
+    }
+  }, 'pattern matches the empty string, so it matches every process: anchor it to what the target runs'),
 );
 
 /** Target tunables shared by process-kill and process-pause. */
@@ -62,6 +72,11 @@ export const targetTunables = {
   pids: v.optional(v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(2))), v.minLength(1))),
   names: v.optional(v.pipe(v.array(processNameSchema), v.minLength(1))),
   pattern: v.optional(patternSchema),
+  /**
+   * The most processes the selector may match (default: a pid list's length, else 1); more is
+   * refused before anything is signalled. Raise it on purpose to hit every worker of a service.
+   */
+  maxTargets: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
 };
 
 /** How process faults pick their targets: one of pids, names, pattern (checked by the schema). */

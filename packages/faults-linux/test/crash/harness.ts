@@ -24,6 +24,11 @@ export interface HostChildArgs {
   /** A disk fill in this directory. */
   fillDir?: string;
   fillSize?: string;
+  /**
+   * An fs-fill instead, to a usage percent with this safety floor, `path` an allowed root: what fills
+   * the state dir's own filesystem (the "disk full" ending).
+   */
+  fsFill?: { path: string; percent: number; safetyFloor: string };
   /** Pause this pid (SIGSTOP). */
   pausePid?: number;
   /** The chaos window (default 60 s: the parent kills the host long before). */

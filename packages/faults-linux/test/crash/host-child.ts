@@ -42,6 +42,8 @@ if (args.fillDir)
     linux.diskFill({ path: args.fillDir, size: args.fillSize ?? '4MiB', safetyFloor: '256MiB' }),
     step('fill'),
   ]);
+if (args.fsFill)
+  faults.push([linux.fsFill({ ...args.fsFill, allowedRoots: [args.fsFill.path] }), step('fill')]);
 if (args.pausePid !== undefined) faults.push([linux.processPause({ pids: [args.pausePid] }), step('pause')]);
 
 const run = rt.run(
