@@ -123,7 +123,8 @@ export const durationSchema = () =>
     // '1000h' would end the moment it began. (Durations that are no timer, such as a store's
     // retention, are parsed with parseDuration and have no such bound.)
     v.check(
-      (d) => parseDuration(d) <= MAX_TIMER_MS,
+      // an unparsable one is the check above's to report
+      (d) => !checked(parseDuration)(d) || parseDuration(d) <= MAX_TIMER_MS,
       (i) =>
         `duration ${String(i.input)} is longer than 24 days (${MAX_TIMER_MS} ms), the longest a timer can wait`,
     ),
