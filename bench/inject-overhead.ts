@@ -3,15 +3,23 @@
 //   npx tsx --conditions=@faultline/source bench/inject-overhead.ts [iterations]
 //
 // For each network fault: the median time of inject + revert through faultline, against the raw
-// commands doing the same thing (the same nft script through `nft -f -`, the same tc lines, the same
-// resolver start), measured in one run, alternating, inside a throwaway namespace pair. Prints a
+// commands making the same kernel objects (the same nft script and sink device, the same tc tree,
+// the same resolver and nat table), measured in one run, alternating, inside a throwaway namespace
+// pair. A last column times the raw commands of the mechanism before issue #13 (a loud egress
+// `drop` with no sink; a bare tbf root with no SSH exemption): what the new objects cost. Prints a
 // markdown table; target ≤ 1.3× raw. The netem faults cannot run on a kernel without sch_netem.
 import { spawn } from 'node:child_process';
 import { injectContext } from '@faultline/core/testing';
 import { faults } from '@faultline/faults-linux';
 import { run } from '../packages/faults-linux/src/exec.js';
+import {
+  RESOLVER_GID_BASE,
+  RESOLVER_UID,
+  redirectScript,
+} from '../packages/faults-linux/src/net/dns-redirect.js';
 import { buildDeleteScript } from '../packages/faults-linux/src/net/nft.js';
 import { resolverScript } from '../packages/faults-linux/src/net/resolver.js';
+import { classifierLines } from '../packages/faults-linux/src/net/u32.js';
 import { makeNetnsPair } from '../packages/faults-linux/src/testing/netns.js';
 
 const { dnsError, dnsSpoof, networkLoss, networkPartition, networkPortBlock, networkRateLimit } = faults;
@@ -29,13 +37,45 @@ const nft = (script: string) => must('nft', ['-f', '-'], script);
 const netdevScript = (name: string, rule: string) =>
   `add table netdev ${name}\ndelete table netdev ${name}\ntable netdev ${name} {\n  chain egress_0 {\n    type filter hook egress device "${dev}" priority -10; policy accept;\n    ${rule}\n  }\n}\n`;
 
+/** The raw silent drop: a down ifb, the table forwarding to it, then both removed. */
+async function withSink(t: string, rule: (drop: string) => string): Promise<void> {
+  const sink = `fls${t.slice(-8)}`;
+  await must('ip', ['link', 'add', sink, 'type', 'ifb']);
+  await nft(netdevScript(t, rule(`fwd to "${sink}"`)));
+  await nft(buildDeleteScript(t, ['netdev']));
+  await must('ip', ['link', 'del', sink]);
+}
+
+/** The raw loud drop faultline used before: the table alone. */
+async function loud(t: string, rule: (drop: string) => string): Promise<void> {
+  await nft(netdevScript(t, rule('drop')));
+  await nft(buildDeleteScript(t, ['netdev']));
+}
+
+/** The raw tc tree of the rate limit: htb, class, tbf, the SSH exemptions and the classifier. */
+async function tcTree(match: { remoteIps: string[] }): Promise<void> {
+  const lines = [
+    `qdisc add dev ${dev} root handle 1: htb`,
+    `class add dev ${dev} parent 1: classid 1:1 htb rate 100gbit quantum 60000`,
+    `qdisc add dev ${dev} parent 1:1 tbf rate 1000000bit burst 4096 latency 400ms`,
+    ...classifierLines(dev, '1:', {
+      dir: 'egress',
+      whitelistSsh: true,
+      match: { ...match, protocol: 'all', localPorts: [], remotePorts: [] },
+    }),
+  ];
+  await must('tc', ['-batch', '-'], `${lines.join('\n')}\n`);
+  await must('tc', ['qdisc', 'del', 'dev', dev, 'root']);
+}
+
 /** Starts the resolver by hand and waits for its ready line (the raw side of the DNS faults). */
-function rawResolver(): Promise<{ pid: number; port: number; sport: number }> {
+function rawResolver(): Promise<{ pid: number; port: number }> {
   const cfg = JSON.stringify({
     name: 'bench_raw',
-    upstream: pair.ipB,
-    upstreamPort: 53,
+    upstreams: [{ host: pair.ipB, port: 53 }],
     rules: { match: 'exact', names: ['x.test'] },
+    gid: RESOLVER_GID_BASE + 1,
+    uid: RESOLVER_UID,
   });
   const c = spawn('ip', ['netns', 'exec', ns, process.execPath, resolverScript(), cfg], {
     detached: true,
@@ -43,15 +83,22 @@ function rawResolver(): Promise<{ pid: number; port: number; sport: number }> {
   });
   return new Promise((resolve) => {
     c.stdout.on('data', (d: Buffer) => {
-      const m = String(d).match(/ready (\d+) (\d+)/);
+      const m = String(d).match(/ready (\d+)/);
       if (m) {
         c.stdout.destroy();
         c.unref();
-        resolve({ pid: c.pid!, port: Number(m[1]), sport: Number(m[2]) });
+        resolve({ pid: c.pid!, port: Number(m[1]) });
       }
     });
   });
 }
+
+const flushDns = () =>
+  Promise.all(
+    ['ipv4', 'ipv6'].flatMap((f) =>
+      ['udp', 'tcp'].map((p) => must('conntrack', ['-D', '-f', f, '-p', p, '--dport', '53'])),
+    ),
+  );
 
 interface Case {
   name: string;
@@ -63,7 +110,13 @@ interface Case {
   };
   tunables: Record<string, unknown>;
   raw(name: string): Promise<void>;
+  /** The raw commands of the mechanism before issue #13, when it differs. */
+  before?(name: string): Promise<void>;
 }
+
+const lossRule = (drop: string) => `ip daddr { ${pair.ipB} } numgen random mod 10000 < 3000 ${drop}`;
+const partRule = (drop: string) => `ip daddr { ${pair.ipB} } ${drop}`;
+const portRule = (drop: string) => `meta protocol { ip, ip6 } meta l4proto tcp th dport { 8080 } ${drop}`;
 
 const cases: Case[] = [
   {
@@ -76,10 +129,8 @@ const cases: Case[] = [
       destinationIps: [pair.ipB],
       whitelistSsh: false,
     },
-    raw: async (t) => {
-      await nft(netdevScript(t, `ip daddr { ${pair.ipB} } numgen random mod 10000 < 3000 drop`));
-      await nft(buildDeleteScript(t, ['netdev']));
-    },
+    raw: (t) => withSink(t, lossRule),
+    before: (t) => loud(t, lossRule),
   },
   {
     name: 'linux/network-partition',
@@ -91,10 +142,8 @@ const cases: Case[] = [
       direction: 'egress',
       whitelistSsh: false,
     },
-    raw: async (t) => {
-      await nft(netdevScript(t, `ip daddr { ${pair.ipB} } drop`));
-      await nft(buildDeleteScript(t, ['netdev']));
-    },
+    raw: (t) => withSink(t, partRule),
+    before: (t) => loud(t, partRule),
   },
   {
     name: 'linux/network-port-block (drop)',
@@ -107,16 +156,15 @@ const cases: Case[] = [
       direction: 'egress',
       whitelistSsh: false,
     },
-    raw: async (t) => {
-      await nft(netdevScript(t, 'meta protocol { ip, ip6 } meta l4proto tcp th dport { 8080 } drop'));
-      await nft(buildDeleteScript(t, ['netdev']));
-    },
+    raw: (t) => withSink(t, portRule),
+    before: (t) => loud(t, portRule),
   },
   {
     name: 'linux/network-rate-limit',
     fault: networkRateLimit as never,
     tunables: { namespace: ns, interfaces: [dev], rate: '1mbit' },
-    raw: async () => {
+    raw: () => tcTree({ remoteIps: [] }),
+    before: async () => {
       await must('tc', [
         'qdisc',
         'add',
@@ -137,18 +185,10 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'linux/network-rate-limit (htb, 1 destination)',
+    name: 'linux/network-rate-limit (1 destination)',
     fault: networkRateLimit as never,
     tunables: { namespace: ns, interfaces: [dev], rate: '1mbit', destinationIps: [pair.ipB] },
-    raw: async () => {
-      const lines = [
-        `qdisc add dev ${dev} root handle 1: htb`,
-        `class add dev ${dev} parent 1: classid 1:1 htb rate 1mbit ceil 1mbit burst 4096`,
-        `filter add dev ${dev} parent 1: protocol ip prio 1 u32 match ip dst ${pair.ipB} flowid 1:1`,
-      ];
-      await must('tc', ['-batch', '-'], `${lines.join('\n')}\n`);
-      await must('tc', ['qdisc', 'del', 'dev', dev, 'root']);
-    },
+    raw: () => tcTree({ remoteIps: [pair.ipB] }),
   },
   ...[dnsError, dnsSpoof].map(
     (fault): Case => ({
@@ -161,11 +201,18 @@ const cases: Case[] = [
       raw: async (t) => {
         const r = await rawResolver();
         await nft(
-          `add table ip ${t}\ndelete table ip ${t}\ntable ip ${t} {\n  chain output {\n    type nat hook output priority -100; policy accept;\n    udp dport 53 udp sport != ${r.sport} redirect to :${r.port}\n    tcp dport 53 redirect to :${r.port}\n  }\n}\n`,
+          redirectScript({
+            table: t,
+            port: 53,
+            listenPort: r.port,
+            priority: -101,
+            exemptGids: [RESOLVER_GID_BASE + 1],
+            exemptUids: [],
+          }),
         );
-        for (const p of ['udp', 'tcp']) await must('conntrack', ['-D', '-p', p, '--dport', '53']);
-        await nft(buildDeleteScript(t, ['ip']));
-        for (const p of ['udp', 'tcp']) await must('conntrack', ['-D', '-p', p, '--dport', '53']);
+        await flushDns();
+        await nft(buildDeleteScript(t, ['inet']));
+        await flushDns();
         process.kill(r.pid, 'SIGTERM');
         while ((await run('kill', ['-0', String(r.pid)])).exitCode === 0)
           await new Promise((s) => setTimeout(s, 5));
@@ -184,6 +231,7 @@ try {
   for (const c of cases) {
     const ours: number[] = [];
     const raw: number[] = [];
+    const before: number[] = [];
     for (let i = 0; i < N + 2; i++) {
       const ctx = injectContext(c.fault, c.tunables as never, {
         runId: `bench${i}x`,
@@ -207,9 +255,15 @@ try {
         ours.push(a!);
         raw.push(b!);
       }
+      if (c.before && i >= 2) {
+        const t0 = performance.now();
+        await c.before(`faultline_old_${i}`);
+        before.push(performance.now() - t0);
+      }
     }
     const [m, r] = [median(ours), median(raw)];
-    rows.push(`| ${c.name} | ${m.toFixed(1)} | ${r.toFixed(1)} | ${(m / r).toFixed(2)}× |`);
+    const old = before.length ? median(before).toFixed(1) : '—';
+    rows.push(`| ${c.name} | ${m.toFixed(1)} | ${r.toFixed(1)} | ${(m / r).toFixed(2)}× | ${old} |`);
     console.error(rows.at(-1));
   }
 } finally {
@@ -217,7 +271,7 @@ try {
 }
 
 console.log(`inject + revert, median of ${N} (ms), node ${process.version}, inside a network namespace\n`);
-console.log('| fault | faultline | raw commands | ratio |\n|---|---:|---:|---:|');
+console.log('| fault | faultline | raw, same objects | ratio | raw, before #13 |\n|---|---:|---:|---:|---:|');
 console.log(rows.join('\n'));
 console.log(
   '\nnetem faults (latency, jitter, corruption, duplication): not measured, this kernel has no sch_netem.',

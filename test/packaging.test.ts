@@ -1,6 +1,7 @@
 // The packages as a user gets them: built, packed, installed from the tarballs into an empty project
 // outside the repository, and run with plain node (no tsx, no @faultline/source condition).
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,13 +10,10 @@ import { appEnv, buildPackInstall, type Installed, repo } from './packaging/inst
 import { alive, until } from './support/poll.js';
 
 const exec = promisify(execFile);
-const PACKAGES = [
-  '@faultline/core',
-  '@faultline/faults-linux',
-  '@faultline/probes',
-  '@faultline/store-sqlite',
-  '@faultline/agent',
-];
+/** Every workspace package: a new package is held to the same rules the day it is added. */
+const PACKAGES = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).workspaces as string[])
+  .map((w) => JSON.parse(readFileSync(join(repo, w, 'package.json'), 'utf8')).name as string)
+  .sort();
 /** What must never ship: sources, tests and what only tests use. */
 const NOT_SHIPPED =
   /(^|\/)(src|test|tests|__tests__|fixtures?)\/|\.(test|spec)\.|test-utils|test-support|harness/;

@@ -2,7 +2,7 @@ import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { describe, expect, it } from 'vitest';
 import { dnsError } from './dns-error.js';
-import { dig, startUpstream } from './dns-spoof.test.js';
+import { dig, startUpstream } from './testing/dns.js';
 import { faultCtx, pairSetup, withNetnsPair } from './testing/netns.js';
 
 faultContract(dnsError, {

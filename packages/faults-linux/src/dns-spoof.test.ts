@@ -2,35 +2,8 @@ import { parseTunables } from '@faultline/core';
 import { faultContract } from '@faultline/core/testing';
 import { describe, expect, it } from 'vitest';
 import { dnsSpoof } from './dns-spoof.js';
-import { resolverScript } from './net/resolver.js';
-import { faultCtx, type NetnsPair, pairSetup, waitForLine, withNetnsPair } from './testing/netns.js';
-
-/** A stand-in upstream DNS server on the peer (port 53): example.test → 10.9.9.1, other.test → 10.9.9.2. */
-export async function startUpstream(pair: NetnsPair): Promise<void> {
-  const cfg = {
-    name: 'flb-upstream',
-    bind: pair.ipB,
-    listenPort: 53,
-    upstream: null,
-    rules: { match: 'exact', spoof: { 'example.test': ['10.9.9.1'], 'other.test': ['10.9.9.2'] } },
-  };
-  await waitForLine(pair.spawn(pair.b, process.execPath, [resolverScript(), JSON.stringify(cfg)]), /ready/);
-}
-
-/** `dig` from namespace a, through whatever DNS path a has; returns the A records (or the status). */
-export async function dig(pair: NetnsPair, name: string, tcp = false): Promise<string> {
-  const r = await pair.exec(pair.a, 'dig', [
-    `@${pair.ipB}`,
-    name,
-    'A',
-    '+tries=1',
-    '+time=2',
-    ...(tcp ? ['+tcp'] : []),
-  ]);
-  const status = r.stdout.match(/status: (\w+)/)?.[1] ?? 'NO_ANSWER';
-  const answers = [...r.stdout.matchAll(/^\S+\s+\d+\s+IN\s+A\s+(\S+)$/gm)].map((m) => m[1]);
-  return status === 'NOERROR' ? answers.join(',') : status;
-}
+import { dig, startUpstream } from './testing/dns.js';
+import { faultCtx, pairSetup, withNetnsPair } from './testing/netns.js';
 
 faultContract(dnsSpoof, {
   pack: '@faultline/faults-linux',
@@ -59,7 +32,7 @@ describe.concurrent('linux/dns-spoof effect', () => {
       const receipt = await dnsSpoof.inject(ctx);
       try {
         expect((await dig(pair, 'example.test')).split(',').sort()).toEqual(['10.7.7.7', '10.7.7.8']);
-        expect(await dig(pair, 'example.test', true), 'over TCP too').toMatch(/10\.7\.7\.7/);
+        expect(await dig(pair, 'example.test', { tcp: true }), 'over TCP too').toMatch(/10\.7\.7\.7/);
         expect(await dig(pair, 'other.test'), 'forwarded upstream').toBe('10.9.9.2');
       } finally {
         await dnsSpoof.revert(receipt, ctx);

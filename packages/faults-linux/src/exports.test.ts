@@ -26,6 +26,8 @@ it('@faultline/faults-linux/testing exports exactly these names', async () => {
     'assertNoLeftovers',
     'faultCtx',
     'makeNetnsPair',
+    'measurePingLoss',
+    'measureTcpTransfer',
     'measureUdpLoss',
     'pairSetup',
     'tcpConnect',

@@ -15,18 +15,27 @@ faultContract(networkRateLimit, {
     rate: '1mbit',
     direction: 'both',
     destinationIps: [p.ipB],
+    destinationPorts: ['5000-5999', '!5500'],
   })),
 });
 
-/** Mbit/s received by an iperf3 server in `to`, sent from `from` for 2 s. */
-async function iperf(pair: NetnsPair, from: string, to: string, host: string): Promise<number> {
-  const port = String(5201 + Math.floor(Math.random() * 500));
-  const srv = pair.spawn(to, 'iperf3', ['-s', '-1', '--forceflush', '-B', host, '-p', port]);
+// bands: the upper bound is the cap (a missing cap shows as 100+); the lower one is loose, as a busy
+// machine starves a flow below its cap, which is not what these tests are about
+/** Mbit/s received by an iperf3 server in `to`, sent from `from` for 2 s (`bitrate` caps the sender). */
+async function iperf(
+  pair: NetnsPair,
+  o: { from: string; to: string; host: string; port?: number; bitrate?: string },
+): Promise<number> {
+  const port = String(o.port ?? 5201 + Math.floor(Math.random() * 500));
+  const srv = pair.spawn(o.to, 'iperf3', ['-s', '-1', '--forceflush', '-B', o.host, '-p', port]);
   try {
     await waitForLine(srv, /Server listening/);
-    const r = await pair.exec(from, 'iperf3', ['-c', host, '-p', port, '-t', '2', '-J'], {
-      timeoutMs: 30_000,
-    });
+    const r = await pair.exec(
+      o.from,
+      'iperf3',
+      ['-c', o.host, '-p', port, '-t', '2', '-J', ...(o.bitrate ? ['-b', o.bitrate] : [])],
+      { timeoutMs: 30_000 },
+    );
     const j = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
     return j.end.sum_received.bits_per_second / 1e6;
   } finally {
@@ -35,12 +44,11 @@ async function iperf(pair: NetnsPair, from: string, to: string, host: string): P
 }
 
 describe('rateLimitShape', () => {
-  it('builds tbf for all traffic and htb class args for destinations', () => {
+  it('builds the tbf under the class: latency or limit, and a peak bucket', () => {
     expect(rateLimitShape({ rate: '1mbit', latency: '400ms' })).toEqual({
-      qdisc: ['tbf', 'rate', '1000000bit', 'burst', '4096', 'latency', '400ms'],
-      classArgs: ['rate', '1000000bit', 'ceil', '1000000bit', 'burst', '4096'],
+      leaf: ['tbf', 'rate', '1000000bit', 'burst', '4096', 'latency', '400ms'],
     });
-    expect(rateLimitShape({ rate: '10mbps', burst: '1MiB', latency: '1s' }).qdisc).toEqual([
+    expect(rateLimitShape({ rate: '10mbps', burst: '1MiB', latency: '1s' }).leaf).toEqual([
       'tbf',
       'rate',
       '80000000bit',
@@ -49,11 +57,30 @@ describe('rateLimitShape', () => {
       'latency',
       '1000ms',
     ]);
+    expect(
+      rateLimitShape({ rate: '1mbit', latency: '400ms', limit: '64KiB', peakRate: '2mbit', minBurst: '3KiB' })
+        .leaf,
+    ).toEqual([
+      'tbf',
+      'rate',
+      '1000000bit',
+      'burst',
+      '4096',
+      'limit',
+      '65536',
+      'peakrate',
+      '2000000bit',
+      'minburst',
+      '3072',
+    ]);
+  });
+  it('refuses a peak rate that is not faster than the rate', () => {
+    expect(() => parseTunables(networkRateLimit, { rate: '2mbit', peakRate: '1mbit' })).toThrow(/peakRate/);
   });
 });
 
 describe.concurrent('linux/network-rate-limit effect', () => {
-  it('egress tbf caps throughput within 15% and revert restores the default qdisc', {
+  it('egress caps throughput within 15% and revert restores the default qdisc', {
     timeout: 90_000,
   }, async () => {
     await withNetnsPair('flb', async (pair) => {
@@ -63,15 +90,43 @@ describe.concurrent('linux/network-rate-limit effect', () => {
       );
       const receipt = await networkRateLimit.inject(ctx);
       try {
-        const mbit = await iperf(pair, pair.a, pair.b, pair.ipB);
+        const mbit = await iperf(pair, { from: pair.a, to: pair.b, host: pair.ipB });
         console.log(`network-rate-limit 4mbit egress: ${mbit.toFixed(2)} Mbit/s`);
-        expect(mbit).toBeGreaterThan(4 * 0.85);
+        expect(mbit).toBeGreaterThan(4 * 0.75);
         expect(mbit).toBeLessThan(4 * 1.15);
       } finally {
         await networkRateLimit.revert(receipt, ctx);
       }
       const q = await pair.exec(pair.a, 'tc', ['-j', 'qdisc', 'show', 'dev', pair.vethA, 'root']);
       expect(JSON.parse(q.stdout)[0]).toMatchObject({ kind: 'noqueue', handle: '0:' });
+    });
+  });
+
+  it('two iperf3 flows at once: the targeted port is capped, the other is not', {
+    timeout: 90_000,
+  }, async () => {
+    await withNetnsPair('flb', async (pair) => {
+      const [capped, free] = [5301, 5302];
+      const ctx = await faultCtx(
+        parseTunables(networkRateLimit, { namespace: pair.a, rate: '4mbit', destinationPorts: [capped] }),
+        'port',
+      );
+      const receipt = await networkRateLimit.inject(ctx);
+      try {
+        const [slow, fast] = await Promise.all([
+          iperf(pair, { from: pair.a, to: pair.b, host: pair.ipB, port: capped }),
+          // paced, so the free flow does not starve the machine; still 25× the cap
+          iperf(pair, { from: pair.a, to: pair.b, host: pair.ipB, port: free, bitrate: '100M' }),
+        ]);
+        console.log(
+          `network-rate-limit 4mbit on port ${capped}: ${slow.toFixed(2)}; port ${free}: ${fast.toFixed(1)} Mbit/s`,
+        );
+        expect(slow).toBeGreaterThan(4 * 0.75);
+        expect(slow).toBeLessThan(4 * 1.15);
+        expect(fast, 'the other port is not shaped').toBeGreaterThan(50);
+      } finally {
+        await networkRateLimit.revert(receipt, ctx);
+      }
     });
   });
 
@@ -93,16 +148,16 @@ describe.concurrent('linux/network-rate-limit effect', () => {
       const receipt = await networkRateLimit.inject(ctx);
       try {
         expect(Object.keys(receipt.ifbs)).toEqual([pair.vethA]);
-        const limited = await iperf(pair, pair.a, pair.b, pair.ipB);
-        const other = await iperf(pair, pair.a, pair.b, ipB2);
-        const ingress = await iperf(pair, pair.b, pair.a, pair.ipA);
+        const limited = await iperf(pair, { from: pair.a, to: pair.b, host: pair.ipB });
+        const other = await iperf(pair, { from: pair.a, to: pair.b, host: ipB2, bitrate: '100M' });
+        const ingress = await iperf(pair, { from: pair.b, to: pair.a, host: pair.ipA });
         console.log(
           `network-rate-limit 4mbit htb: to peer ${limited.toFixed(2)}, to other ${other.toFixed(0)}, ingress ${ingress.toFixed(2)} Mbit/s`,
         );
-        expect(limited).toBeGreaterThan(4 * 0.85);
+        expect(limited).toBeGreaterThan(4 * 0.75);
         expect(limited).toBeLessThan(4 * 1.15);
         expect(other).toBeGreaterThan(50);
-        expect(ingress).toBeGreaterThan(4 * 0.85);
+        expect(ingress).toBeGreaterThan(4 * 0.75);
         expect(ingress).toBeLessThan(4 * 1.15);
       } finally {
         await networkRateLimit.revert(receipt, ctx);

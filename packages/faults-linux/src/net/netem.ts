@@ -4,11 +4,11 @@ import type { EntriesOutput } from '../entries.js';
 import { netemCapability } from './capability.js';
 import type { ShapeSpec } from './tc.js';
 import { shapeTargetEntries, type TcFaultOptions, tcFault } from './tc-fault.js';
+import { PORTS_NEED_TRANSPORT, portsFitProtocol } from './tunables.js';
 
-/** The netem argv of a shape (also the leaf under htb when destinations are named). */
+/** The shape of a netem fault: its netem qdisc under the fault's class. */
 export function netemShape(netem: string[]): ShapeSpec {
-  // the class only classifies: its rate must not be what limits
-  return { qdisc: ['netem', ...netem], classArgs: ['rate', '100gbit'], leaf: ['netem', ...netem] };
+  return { leaf: ['netem', ...netem] };
 }
 
 /** `'30s'` → `30000ms`: tc reads ms, and parseDuration already accepted the value. */
@@ -27,7 +27,11 @@ export function netemFault<E extends v.ObjectEntries>(o: {
   /** The netem arguments for the fault's own tunables (pure: each fault unit-tests it). */
   netem: (t: EntriesOutput<E>) => string[];
 }) {
-  const tunables = v.strictObject({ ...shapeTargetEntries, ...o.entries });
+  // the entries are generic here, so the check sees the shared part through a cast
+  const tunables = v.pipe(
+    v.strictObject({ ...shapeTargetEntries, ...o.entries }),
+    v.check((t) => portsFitProtocol(t as Parameters<typeof portsFitProtocol>[0]), PORTS_NEED_TRANSPORT),
+  );
   const opts: TcFaultOptions<typeof tunables> = {
     kind: o.kind,
     summary: o.summary,

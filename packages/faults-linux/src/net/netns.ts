@@ -1,7 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { FaultlineError } from '@faultline/core';
 import { type CommandResult, run } from '../exec.js';
+
+/** Every device faultline makes starts with this (IFNAMSIZ leaves 6 more characters). */
+export const DEVICE_PREFIX = 'faultline';
 
 /** Options every network helper takes: the namespace to run in, and the abort signal. */
 export interface NsOptions {
@@ -36,6 +39,29 @@ export async function namespaceGone(name: string | undefined): Promise<boolean> 
   return name !== undefined && !(await namespaceExists(name));
 }
 
+/**
+ * The inode that identifies a network namespace: a named one's (`/run/netns/NAME`), or this
+ * process's own when no name is given. Two processes share a namespace when their inodes match.
+ */
+export function netnsInode(namespace: string | undefined): string | undefined {
+  try {
+    return namespace === undefined
+      ? readlinkSync('/proc/self/ns/net').replace(/\D/g, '')
+      : String(statSync(`/run/netns/${namespace}`).ino);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The network namespace inode of a process (undefined once it is gone). */
+export function processNetnsInode(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`).replace(/\D/g, '');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Throws FL_INJECT when a named namespace is missing. */
 export async function requireNamespace(name: string | undefined): Promise<void> {
   if (name !== undefined && !(await namespaceExists(name))) {
@@ -46,39 +72,67 @@ export async function requireNamespace(name: string | undefined): Promise<void> 
   }
 }
 
-/** Interface names in the namespace (`ip -j link show`). */
-export async function listInterfaces(opts: NsOptions = {}): Promise<{ name: string; kind?: string }[]> {
+/** An interface as `ip -j -d link show` reports it. */
+export interface LinkInfo {
+  name: string;
+  kind?: string;
+  /** `ip link set ... alias`: faultline's devices carry their injection's object name. */
+  alias?: string;
+}
+
+/** Interfaces in the namespace (`ip -j -d link show`). */
+export async function listInterfaces(opts: NsOptions = {}): Promise<LinkInfo[]> {
   const r = await nsRun('ip', ['-j', '-d', 'link', 'show'], opts);
   if (r.exitCode !== 0)
     throw new FaultlineError('FL_INJECT', `could not list interfaces (${r.command}): ${r.stderr}`);
-  const links = JSON.parse(r.stdout || '[]') as { ifname: string; linkinfo?: { info_kind?: string } }[];
-  return links.map((l) =>
-    l.linkinfo?.info_kind ? { name: l.ifname, kind: l.linkinfo.info_kind } : { name: l.ifname },
-  );
+  const links = JSON.parse(r.stdout || '[]') as {
+    ifname: string;
+    ifalias?: string;
+    linkinfo?: { info_kind?: string };
+  }[];
+  return links.map((l) => ({
+    name: l.ifname,
+    ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}),
+    ...(l.ifalias ? { alias: l.ifalias } : {}),
+  }));
+}
+
+/** Does this device exist in the namespace? */
+export async function linkExists(name: string, opts: NsOptions = {}): Promise<boolean> {
+  return (await nsRun('ip', ['link', 'show', 'dev', name], opts)).exitCode === 0;
 }
 
 /**
  * The interfaces a fault acts on: the ones asked for (each must exist), else every interface but
- * `lo` and faultline's own ifb devices. Recorded in the receipt, so revert needs no second guess.
+ * `lo` and faultline's own devices. Recorded in the receipt, so revert needs no second guess.
  */
 export async function targetInterfaces(
   asked: readonly string[] | undefined,
   opts: NsOptions = {},
 ): Promise<string[]> {
-  const all = await listInterfaces(opts);
-  const where = opts.namespace ? `namespace '${opts.namespace}'` : 'this namespace';
+  return pickInterfaces(asked, await listInterfaces(opts), opts.namespace);
+}
+
+/** {@link targetInterfaces} over a listing already made. */
+export function pickInterfaces(
+  asked: readonly string[] | undefined,
+  all: readonly { name: string }[],
+  namespace: string | undefined,
+): string[] {
+  const where = namespace ? `namespace '${namespace}'` : 'this namespace';
   if (asked && asked.length > 0) {
     const names = new Set(all.map((l) => l.name));
     const missing = asked.filter((a) => !names.has(a));
     if (missing.length) {
       throw new FaultlineError(
         'FL_INJECT',
-        `no interface ${missing.join(', ')} in ${where} (have: ${[...names].join(', ')})`,
+        `no interface ${missing.join(', ')} in ${where} (it has ${[...names].join(', ')}): fix 'interfaces'`,
+        { details: { missing, namespace: namespace ?? null } },
       );
     }
     return [...new Set(asked)];
   }
-  const found = all.filter((l) => l.name !== 'lo' && !l.name.startsWith('faultline')).map((l) => l.name);
+  const found = all.filter((l) => l.name !== 'lo' && !l.name.startsWith(DEVICE_PREFIX)).map((l) => l.name);
   if (found.length === 0)
     throw new FaultlineError('FL_INJECT', `no interface but lo in ${where}: name one in 'interfaces'`);
   return found;

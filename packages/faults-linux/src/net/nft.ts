@@ -30,7 +30,17 @@ export interface TableSpec {
   match: PacketMatch;
   verdict: Verdict;
   whitelistSsh: boolean;
+  /** The down ifb that egress drops are forwarded to (see {@link dropsOnEgress}); needed when they are. */
+  sink?: string | undefined;
 }
+
+/** Does this table drop packets on an egress hook (and so need a sink to drop them silently)? */
+export function dropsOnEgress(s: Pick<TableSpec, 'family' | 'egress' | 'verdict'>): boolean {
+  const drops = s.verdict.type === 'drop' || (s.verdict.type === 'loss' && s.verdict.percent > 0);
+  return s.family === 'netdev' && s.egress && drops;
+}
+
+const quote = (s: string) => `"${s}"`;
 
 const portSet = (ps: PortSelector[]): string =>
   `{ ${ps.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)).join(', ')} }`;
@@ -71,12 +81,12 @@ export function matchLines(m: PacketMatch, dir: 'egress' | 'ingress', family: Nf
   return addr.map((a) => [a, ...l4, ...ports].filter(Boolean).join(' '));
 }
 
-function verdictRules(prefix: string, v: Verdict, protocol: Protocol): string[] {
-  if (v.type === 'drop' || (v.type === 'loss' && v.percent >= 100)) return [`${prefix} drop`];
+function verdictRules(prefix: string, v: Verdict, protocol: Protocol, drop: string): string[] {
+  if (v.type === 'drop' || (v.type === 'loss' && v.percent >= 100)) return [`${prefix} ${drop}`];
   if (v.type === 'loss') {
     // numgen over 10000 keeps two decimals of the percent; `mod 100 < 100` is rejected by nft
     const n = Math.round(v.percent * 100);
-    return n <= 0 ? [] : [`${prefix} numgen random mod 10000 < ${n} drop`];
+    return n <= 0 ? [] : [`${prefix} numgen random mod 10000 < ${n} ${drop}`];
   }
   // a TCP reset refuses at once; everything else gets ICMP port unreachable
   const tcp =
@@ -92,12 +102,14 @@ function chainBody(spec: TableSpec, dir: 'egress' | 'ingress'): string[] {
     const ssh = `{ ${SSH_PORTS.join(', ')} }`;
     lines.push(`tcp sport ${ssh} accept`, `tcp dport ${ssh} accept`);
   }
+  // a `drop` on the way out is reported to the sending socket (ENOBUFS: ping resends, TCP retries at
+  // once); stolen by `fwd` to a down device, the packet vanishes as on a real wire. Ingress drops are
+  // silent by nature.
+  const drop = dir === 'egress' && spec.family === 'netdev' ? `fwd to ${quote(spec.sink ?? '')}` : 'drop';
   for (const m of matchLines(spec.match, dir, spec.family))
-    lines.push(...verdictRules(m, spec.verdict, spec.match.protocol));
+    lines.push(...verdictRules(m, spec.verdict, spec.match.protocol, drop));
   return lines;
 }
-
-const quote = (s: string) => `"${s}"`;
 
 /**
  * The whole inject script: `add table` + `delete table` first, so running it twice leaves one copy
@@ -106,6 +118,9 @@ const quote = (s: string) => `"${s}"`;
 export function buildTableScript(spec: TableSpec): string {
   if (spec.verdict.type === 'reject' && spec.family !== 'inet') {
     throw new FaultlineError('FL_INTERNAL', 'reject needs an inet table (input/output hooks)');
+  }
+  if (dropsOnEgress(spec) && !spec.sink) {
+    throw new FaultlineError('FL_INTERNAL', 'an egress drop needs a sink device (silent drops)');
   }
   const out = [
     `add table ${spec.family} ${spec.name}`,

@@ -1,19 +1,37 @@
 // The small DNS resolver behind linux/dns-error and linux/dns-spoof. Plain JavaScript so plain
 // `node` runs it from src or from the published package. It answers matching names itself (an error
-// rcode, or the spoofed addresses) and forwards every other query to the upstream server, from ONE
-// socket whose port the nft redirect exempts (otherwise its own queries would come back to it).
+// rcode, or the spoofed addresses) and forwards every other query to the upstream servers — in
+// order, the next one after a short wait or a SERVFAIL/REFUSED, UDP over UDP and TCP over TCP (a
+// truncated UDP answer goes back as it came, so the client retries over TCP and gets the records).
 //
 //   node resolver-server.mjs <config JSON>
-//   config: { name, bind?, listenPort?, upstream: "ip" | null, upstreamPort, rules: { match: "exact"|"substring",
-//             names: [..], error?: "NXDOMAIN"|"SERVFAIL", spoof?: { name: [ip, ...] } } }
-// Prints `ready <listenPort> <upstreamSourcePort>` once both sockets are bound.
+//   config: { name, bind?: [addresses] (default 127.0.0.1 and ::1), listenPort?,
+//             upstreams: [{ host, port }], gid?, uid?,
+//             rules: { match: "exact"|"substring", names: [..], error?: "NXDOMAIN"|"SERVFAIL",
+//                      spoof?: { name: [ip, ...] } } }
+// Prints `ready <listenPort>` once every socket is bound.
+//
+// `gid`/`uid` are taken before any socket exists: the kernel stamps each socket with its creator's
+// ids, and the fault's nft redirect lets this process's queries (its gid) through untouched —
+// otherwise they would come back to it, or to another DNS fault's resolver, in a loop.
 import dgram from 'node:dgram';
 import net from 'node:net';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}');
-const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 };
+if (cfg.gid !== undefined) {
+  process.setgroups([]);
+  process.setgid(cfg.gid);
+}
+if (cfg.uid !== undefined) process.setuid(cfg.uid);
 
-function qname(msg) {
+const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 };
+/** How long an upstream has before the next one is asked too, and before the client gets SERVFAIL. */
+const STAGGER_MS = 400;
+const GIVE_UP_MS = 4000;
+const upstreams = cfg.upstreams ?? [];
+
+/** The question: name, where it ends, its type; and the EDNS payload size the client accepts over UDP. */
+function question(msg) {
   const labels = [];
   let o = 12;
   while (o < msg.length && msg[o] !== 0) {
@@ -23,7 +41,14 @@ function qname(msg) {
     o += len + 1;
   }
   if (o + 4 >= msg.length) return undefined;
-  return { name: labels.join('.').toLowerCase(), end: o + 5, qtype: msg.readUInt16BE(o + 1) };
+  const end = o + 5;
+  let udpSize = 512;
+  // an OPT record (type 41) right after the question: its class is the payload size
+  if (msg.readUInt16BE(6) === 0 && msg.readUInt16BE(8) === 0 && msg.readUInt16BE(10) > 0) {
+    if (msg[end] === 0 && end + 5 <= msg.length && msg.readUInt16BE(end + 1) === 41)
+      udpSize = Math.max(512, msg.readUInt16BE(end + 3));
+  }
+  return { name: labels.join('.').toLowerCase(), end, qtype: msg.readUInt16BE(o + 1), udpSize };
 }
 
 const names = (cfg.rules?.names ?? []).map((n) => n.toLowerCase().replace(/\.$/, ''));
@@ -41,7 +66,7 @@ function ruleFor(name) {
   return undefined;
 }
 
-function answer(query, q, rule) {
+function answer(query, q, rule, udpLimit) {
   const head = Buffer.from(query.subarray(0, q.end));
   head.writeUInt16BE(0x8180 | (query.readUInt16BE(2) & 0x0100), 2); // QR, RA, copy RD
   head.writeUInt16BE(1, 4);
@@ -64,7 +89,12 @@ function answer(query, q, rule) {
     return Buffer.concat([rr, rdata]);
   });
   head.writeUInt16BE(rrs.length, 6);
-  return Buffer.concat([head, ...rrs]);
+  const full = Buffer.concat([head, ...rrs]);
+  if (udpLimit === undefined || full.length <= udpLimit) return full;
+  // too big for the client's UDP size: the question alone with TC set, so it asks again over TCP
+  head.writeUInt16BE(head.readUInt16BE(2) | 0x0200, 2);
+  head.writeUInt16BE(0, 6);
+  return head;
 }
 
 function ipv6Bytes(ip) {
@@ -81,63 +111,174 @@ function ipv6Bytes(ip) {
   return b;
 }
 
-const upstream = dgram.createSocket(cfg.upstream?.includes(':') ? 'udp6' : 'udp4');
-const pending = new Map(); // our id → { id, reply, timer }
-let nextId = 1;
-upstream.on('message', (msg) => {
-  if (msg.length < 12) return;
-  const p = pending.get(msg.readUInt16BE(0));
-  if (!p) return;
-  pending.delete(msg.readUInt16BE(0));
-  clearTimeout(p.timer);
-  msg.writeUInt16BE(p.id, 0);
-  p.reply(msg);
-});
+const rcodeOf = (msg) => msg.readUInt16BE(2) & 0x000f;
+/** SERVFAIL or REFUSED: this upstream cannot answer; another may. */
+const unusable = (msg) => rcodeOf(msg) === 2 || rcodeOf(msg) === 5;
 
-function handle(query, reply) {
-  if (query.length < 12) return;
-  const q = qname(query);
-  const rule = q && ruleFor(q.name);
-  if (rule) return reply(answer(query, q, rule));
-  if (!cfg.upstream) return reply(answer(query, q ?? { end: query.length }, { error: 'SERVFAIL' }));
+// one UDP socket per family towards the upstreams, created now (after the gid is taken)
+const upstreamSockets = {};
+const pending = new Map(); // our id → { onAnswer }
+let nextId = 1;
+for (const family of ['udp4', 'udp6']) {
+  const s = dgram.createSocket(family);
+  s.on('error', () => {});
+  s.on('message', (msg) => {
+    if (msg.length < 12) return;
+    pending.get(msg.readUInt16BE(0))?.onAnswer(msg);
+  });
+  upstreamSockets[family] = s;
+}
+const socketFor = (host) => upstreamSockets[net.isIP(host) === 6 ? 'udp6' : 'udp4'];
+
+/** Forwards a UDP query: upstreams one after the other, STAGGER_MS apart; the first usable answer wins. */
+function forwardUdp(query, q, reply) {
   const id = nextId;
   nextId = (nextId % 0xffff) + 1;
   const out = Buffer.from(query);
   out.writeUInt16BE(id, 0);
-  pending.set(id, { id: query.readUInt16BE(0), reply, timer: setTimeout(() => pending.delete(id), 5000) });
-  upstream.send(out, cfg.upstreamPort ?? 53, cfg.upstream);
+  let tried = 0;
+  let last;
+  const timers = [];
+  const finish = (msg) => {
+    pending.delete(id);
+    for (const t of timers) clearTimeout(t);
+    msg.writeUInt16BE(query.readUInt16BE(0), 0);
+    reply(msg);
+  };
+  const next = () => {
+    if (tried >= upstreams.length) return;
+    const u = upstreams[tried++];
+    socketFor(u.host).send(out, u.port, u.host);
+    timers.push(setTimeout(next, STAGGER_MS));
+  };
+  pending.set(id, {
+    onAnswer(msg) {
+      if (unusable(msg) && tried < upstreams.length) {
+        last = msg;
+        return next();
+      }
+      finish(msg);
+    },
+  });
+  timers.push(setTimeout(() => finish(last ?? answer(query, q, { error: 'SERVFAIL' })), GIVE_UP_MS));
+  next();
 }
 
-const udp = dgram.createSocket('udp4');
-udp.on('message', (msg, r) => handle(msg, (out) => udp.send(out, r.port, r.address)));
-udp.on('error', () => {});
-upstream.on('error', () => {});
-
-const tcp = net.createServer((sock) => {
-  let buf = Buffer.alloc(0);
-  sock.on('error', () => {});
-  sock.on('data', (d) => {
-    buf = Buffer.concat([buf, d]);
-    while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+/** Forwards a TCP query over TCP: each upstream in turn until one answers usably. */
+function forwardTcp(query, q, reply) {
+  let i = 0;
+  let last;
+  const attempt = () => {
+    if (i >= upstreams.length) return reply(last ?? answer(query, q, { error: 'SERVFAIL' }));
+    const u = upstreams[i++];
+    const s = net.connect({ host: u.host, port: u.port });
+    let buf = Buffer.alloc(0);
+    let done = false;
+    s.setTimeout(GIVE_UP_MS / 2, () => s.destroy());
+    s.on('error', () => {});
+    s.on('connect', () => s.write(framed(query)));
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+      done = true;
+      s.destroy();
       const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
-      buf = buf.subarray(2 + msg.length);
-      handle(Buffer.from(msg), (out) => {
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(out.length);
-        if (!sock.destroyed) sock.write(Buffer.concat([len, out]));
-      });
-    }
+      if (unusable(msg) && i < upstreams.length) {
+        last = Buffer.from(msg);
+        return attempt();
+      }
+      reply(Buffer.from(msg));
+    });
+    s.on('close', () => {
+      if (!done) attempt();
+    });
+  };
+  attempt();
+}
+
+const framed = (msg) => {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(msg.length);
+  return Buffer.concat([len, msg]);
+};
+
+function handle(query, reply, transport) {
+  if (query.length < 12) return;
+  const q = question(query);
+  const rule = q && ruleFor(q.name);
+  const udpLimit = transport === 'udp' ? (q?.udpSize ?? 512) : undefined;
+  if (rule) return reply(answer(query, q, rule, udpLimit));
+  if (upstreams.length === 0) return reply(answer(query, q ?? { end: query.length }, { error: 'SERVFAIL' }));
+  (transport === 'udp' ? forwardUdp : forwardTcp)(query, q ?? { end: query.length }, reply);
+}
+
+function tcpServer() {
+  return net.createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    sock.on('error', () => {});
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+        buf = buf.subarray(2 + msg.length);
+        handle(
+          Buffer.from(msg),
+          (out) => {
+            if (!sock.destroyed) sock.write(framed(out));
+          },
+          'tcp',
+        );
+      }
+    });
   });
-});
+}
+
+const listening = [];
+
+/** Binds UDP and TCP on one address and port; resolves false when the address is not there (no IPv6). */
+function listenOn(address, port) {
+  return new Promise((resolve, reject) => {
+    const udp = dgram.createSocket(net.isIP(address) === 6 ? 'udp6' : 'udp4');
+    udp.on('message', (msg, r) => handle(msg, (out) => udp.send(out, r.port, r.address), 'udp'));
+    udp.once('error', (e) =>
+      e.code === 'EADDRNOTAVAIL' || e.code === 'EAFNOSUPPORT' ? resolve(false) : reject(e),
+    );
+    udp.bind(port, address, () => {
+      udp.removeAllListeners('error');
+      udp.on('error', () => {});
+      listening.push(() => udp.close());
+      const tcp = tcpServer();
+      tcp.once('error', reject);
+      tcp.listen(udp.address().port, address, () => {
+        listening.push(() => tcp.close());
+        resolve(udp.address().port);
+      });
+    });
+  });
+}
 
 // the parent reads one line then goes away: later writes must not kill us
 process.stdout.on('error', () => {});
-upstream.bind(0, () => {
-  udp.bind(cfg.listenPort ?? 0, cfg.bind ?? '127.0.0.1', () => {
-    const port = udp.address().port;
-    tcp.listen(port, cfg.bind ?? '127.0.0.1', () =>
-      process.stdout.write(`ready ${port} ${upstream.address().port}\n`),
-    );
-  });
-});
 process.on('SIGTERM', () => process.exit(0));
+
+const bind = cfg.bind ?? ['127.0.0.1', '::1'];
+for (let attempt = 0; ; attempt++) {
+  try {
+    // the first address picks the port (unless one is given); the others take the same one
+    let port = cfg.listenPort ?? 0;
+    for (const address of bind) {
+      const got = await listenOn(address, port);
+      if (got === false && address === bind[0]) throw new Error(`cannot bind ${address}`);
+      if (got !== false) port = got;
+    }
+    process.stdout.write(`ready ${port}\n`);
+    break;
+  } catch (e) {
+    // the port was free on the first address but not on another: try another port
+    for (const close of listening.splice(0)) close();
+    if (attempt >= 5 || cfg.listenPort !== undefined) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+  }
+}

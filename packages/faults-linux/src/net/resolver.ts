@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FaultlineError } from '@faultline/core';
 import { readProcStat } from '@faultline/core/internal';
-import { type NsOptions, nsRun } from './netns.js';
+import type { NsOptions } from './netns.js';
 
 /** The resolver's rules (see resolver-server.mjs). */
 export interface ResolverRules {
@@ -17,9 +17,14 @@ export interface ResolverRules {
 export interface ResolverProcess {
   pid: number;
   startTime: string;
+  /** The port it answers on, on 127.0.0.1 and ::1 (where the nft redirect sends queries). */
   listenPort: number;
-  /** The one source port it queries the upstream from (the nft redirect exempts it). */
-  upstreamSourcePort: number;
+}
+
+/** Where a resolver forwards the queries it does not answer. */
+export interface Upstream {
+  host: string;
+  port: number;
 }
 
 const SCRIPT = 'resolver-server.mjs';
@@ -37,30 +42,19 @@ export function resolverScript(): string {
   );
 }
 
-/** The first `nameserver` of the namespace's resolv.conf (/etc/netns/<ns>/resolv.conf wins, as in `ip netns exec`). */
-export function systemUpstream(namespace: string | undefined): string | undefined {
-  const files = [...(namespace ? [`/etc/netns/${namespace}/resolv.conf`] : []), '/etc/resolv.conf'];
-  for (const f of files) {
-    try {
-      const m = readFileSync(f, 'utf8').match(/^\s*nameserver\s+(\S+)/m);
-      if (m) return m[1];
-    } catch {}
-  }
-  return undefined;
-}
-
 /**
  * Starts the resolver, detached (its own session: it outlives this process, as the fault must until
  * revert), inside the namespace. `ip netns exec` execs node in place, so the child's pid is node's.
  */
 export function startResolver(
-  o: { name: string; upstream: string | undefined; upstreamPort: number; rules: ResolverRules } & NsOptions,
+  o: { name: string; upstreams: Upstream[]; rules: ResolverRules; gid: number; uid?: number } & NsOptions,
 ): Promise<ResolverProcess> {
   const cfg = JSON.stringify({
     name: o.name,
-    upstream: o.upstream ?? null,
-    upstreamPort: o.upstreamPort,
+    upstreams: o.upstreams,
     rules: o.rules,
+    gid: o.gid,
+    ...(o.uid === undefined ? {} : { uid: o.uid }),
   });
   const argv = [process.execPath, resolverScript(), cfg];
   const [file, args] = o.namespace
@@ -81,7 +75,7 @@ export function startResolver(
     child.stderr.on('data', (d) => (err += d));
     child.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/ready (\d+) (\d+)/);
+      const m = out.match(/ready (\d+)/);
       if (!m) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
@@ -90,12 +84,7 @@ export function startResolver(
       child.unref();
       const stat = readProcStat(child.pid!);
       if (!stat) return fail('it exited right after starting');
-      resolve({
-        pid: child.pid!,
-        startTime: stat.startTime,
-        listenPort: Number(m[1]),
-        upstreamSourcePort: Number(m[2]),
-      });
+      resolve({ pid: child.pid!, startTime: stat.startTime, listenPort: Number(m[1]) });
     });
   });
 }
@@ -125,9 +114,28 @@ export async function stopResolver(pid: number, startTime: string): Promise<void
     throw new FaultlineError('FL_REVERT', `the DNS resolver pid ${pid} does not exit`);
 }
 
-/** Every faultline resolver running on the host (any namespace), by scanning /proc: name → process. */
-export function findResolvers(): { pid: number; startTime: string; name: string }[] {
-  const out: { pid: number; startTime: string; name: string }[] = [];
+/** A resolver found in /proc. */
+export interface FoundResolver {
+  pid: number;
+  startTime: string;
+  /** The injection it belongs to. */
+  name: string;
+  /** Its group id (what the nft redirects exempt), from /proc/PID/status. */
+  gid: number | undefined;
+}
+
+function gidOf(pid: number): number | undefined {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Gid:\s+(\d+)/m);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every faultline resolver running on the host (any namespace), by scanning /proc. */
+export function findResolvers(): FoundResolver[] {
+  const out: FoundResolver[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     let argv: string[];
@@ -142,36 +150,8 @@ export function findResolvers(): { pid: number; startTime: string; name: string 
     if (!stat || stat.state === 'Z') continue;
     try {
       const name = (JSON.parse(argv[i + 1] ?? '{}') as { name?: string }).name;
-      if (name) out.push({ pid: Number(d), startTime: stat.startTime, name });
+      if (name) out.push({ pid: Number(d), startTime: stat.startTime, name, gid: gidOf(Number(d)) });
     } catch {}
   }
   return out;
-}
-
-/** The nat table that sends DNS queries to the resolver, except the resolver's own upstream queries. */
-export function redirectScript(table: string, port: number, r: ResolverProcess): string {
-  return [
-    `add table ip ${table}`,
-    `delete table ip ${table}`,
-    `table ip ${table} {`,
-    '  chain output {',
-    '    type nat hook output priority -100; policy accept;',
-    `    udp dport ${port} udp sport != ${r.upstreamSourcePort} redirect to :${r.listenPort}`,
-    `    tcp dport ${port} redirect to :${r.listenPort}`,
-    '  }',
-    '}',
-    '',
-  ].join('\n');
-}
-
-/**
- * Forgets the DNS flows conntrack remembers: without this, a flow opened before inject is never
- * redirected, and a source port reused after revert still goes to the dead resolver.
- */
-export async function flushDnsConntrack(port: number, opts: NsOptions): Promise<void> {
-  for (const proto of ['udp', 'tcp']) {
-    // exit 1 means "0 flow entries deleted": fine
-    const r = await nsRun('conntrack', ['-D', '-p', proto, '--dport', String(port)], opts);
-    if (r.exitCode > 1) opts.signal?.throwIfAborted();
-  }
 }

@@ -1,62 +1,31 @@
-import {
-  type Capability,
-  defineFault,
-  type FaultDefinition,
-  FaultlineError,
-  type RevertContext,
-} from '@faultline/core';
+import { type Capability, defineFault, type FaultDefinition, type RevertContext } from '@faultline/core';
 import * as v from 'valibot';
-import type { EntriesOutput } from '../entries.js';
+import { deviceName } from './devices.js';
 import { networkHealthCheck } from './health.js';
-import {
-  listInterfaces,
-  type NsOptions,
-  namespaceGone,
-  nsRun,
-  resolveHosts,
-  targetInterfaces,
-} from './netns.js';
-import {
-  faultHandle,
-  ifbName,
-  ingressRedirectBatch,
-  ingressState,
-  listQdiscs,
-  refuseForeign,
-  rootQdisc,
-  type ShapeSpec,
-  shapeBatch,
-  tcBatch,
-} from './tc.js';
-import {
-  type Direction,
-  directionSchema,
-  hostSchema,
-  interfaceNameSchema,
-  ipOrCidrSchema,
-  namespaceSchema,
-} from './tunables.js';
+import { listInterfaces, type NsOptions, namespaceGone } from './netns.js';
+import { injectionCookie, type ShapeSpec } from './tc.js';
+import { injectShape, type ShapeTunables } from './tc-inject.js';
+import { type DeviceState, ingressCookie, readDevices, readHooks, removeOwned } from './tc-state.js';
+import { type Direction, directionSchema, targetEntries } from './tunables.js';
 
-/** The tunables every tc fault shares: where (interfaces, namespace), to whom, which way. */
+/**
+ * The tunables every tc fault shares: the nft faults' targets (interfaces, destinations, ports,
+ * protocol, whitelistSsh, namespace) — the same schemas — and which way (default egress).
+ */
 export const shapeTargetEntries = {
-  /** Interfaces to shape. Default: every interface but `lo` at inject (recorded in the receipt). */
-  interfaces: v.optional(v.pipe(v.array(interfaceNameSchema), v.maxLength(64))),
-  /** Only traffic with these remote hosts (resolved at inject); default: all traffic. */
-  destinationHosts: v.optional(v.pipe(v.array(hostSchema), v.maxLength(64)), []),
-  /** Only traffic with these remote IPs/CIDRs. */
-  destinationIps: v.optional(v.pipe(v.array(ipOrCidrSchema), v.maxLength(256)), []),
-  /** egress (root qdisc), ingress (through an ifb device), or both. */
+  ...targetEntries,
+  /** egress (the interface's root qdisc), ingress (through an ifb device), or both. */
   direction: v.optional(directionSchema, 'egress'),
-  namespace: v.optional(namespaceSchema),
 };
-
-type ShapeTunables = EntriesOutput<typeof shapeTargetEntries>;
 
 /** What revert needs: plain JSON. `previous` is the kernel default (handle 0:) — `add` refuses anything else. */
 export interface ShapeReceipt {
   [k: string]: string | null | string[] | Record<string, string> | Record<string, string[]>;
   namespace: string | null;
+  /** The root handle allocated at inject (free on every interface then). */
   handle: string;
+  /** The tc action cookie on every object of this injection: what revert checks before deleting. */
+  cookie: string;
   direction: Direction;
   interfaces: string[];
   /** interface → ifb device carrying its ingress traffic. */
@@ -77,162 +46,88 @@ export interface TcFaultOptions<S extends v.GenericSchema> {
 
 const pre = (ns: string | undefined) => (ns ? `ip netns exec ${ns} ` : '');
 
-function plan(receipt: ShapeReceipt | undefined, ctx: RevertContext<unknown>) {
-  const t = ctx.tunables as Partial<ShapeTunables> | undefined;
-  const namespace = receipt ? (receipt.namespace ?? undefined) : t?.namespace;
-  return { namespace, handle: receipt?.handle ?? faultHandle(ctx.objectName) };
+function where(receipt: ShapeReceipt | undefined, ctx: RevertContext<unknown>): string | undefined {
+  if (receipt) return receipt.namespace ?? undefined;
+  return (ctx.tunables as Partial<ShapeTunables> | undefined)?.namespace;
 }
 
 /**
- * Removes what an injection made: its root qdiscs (the kernel deletes only a root with our handle),
- * its ingress redirects and its ifb devices. Without a receipt, every interface is tried by name.
+ * What one injection owns in the namespace, found by its cookie: with a receipt on its interfaces,
+ * without one on every interface (ifbs by their derived names).
  */
-async function removeShape(
+async function owned(
   receipt: ShapeReceipt | undefined,
-  ctx: RevertContext<unknown>,
+  name: string,
   opts: NsOptions,
-): Promise<void> {
-  const { handle } = plan(receipt, ctx);
-  const links = receipt ? undefined : (await listInterfaces(opts)).map((l) => l.name);
-  const devs = receipt ? receipt.interfaces : links!.filter((d) => !d.startsWith('faultline'));
-  const ifbs = receipt
-    ? Object.entries(receipt.ifbs)
-    : devs.map((d) => [d, ifbName(ctx.objectName, d)] as const).filter(([, i]) => links!.includes(i));
-  const lines =
-    receipt && receipt.direction === 'ingress'
-      ? []
-      : devs.map((d) => `qdisc del dev ${d} root handle ${handle}`);
-  for (const [dev, ifb] of ifbs)
-    if ((await ingressState(dev, ifb, opts)).ours) lines.push(`qdisc del dev ${dev} ingress`);
-  if (lines.length) {
-    const r = await tcBatch(lines, { ...opts, force: true });
-    // errors are expected for what is already gone ("Invalid handle"); only a root still ours is a failure
-    if (
-      r.exitCode !== 0 &&
-      (await listQdiscs(opts)).some((q) => q.root && q.handle === handle && devs.includes(q.dev))
-    ) {
-      throw new FaultlineError('FL_REVERT', `could not delete qdisc ${handle}: ${r.stderr.trim()}`);
-    }
+): Promise<{ states: DeviceState[]; ifbs: string[]; cookie: string }> {
+  const cookie = receipt?.cookie ?? injectionCookie(name);
+  if (receipt) {
+    const hooks = { root: receipt.direction !== 'ingress', ingress: receipt.direction !== 'egress' };
+    const states = await readHooks(receipt.interfaces, receipt.handle, hooks, opts);
+    return { states, ifbs: Object.values(receipt.ifbs), cookie };
   }
-  for (const [, ifb] of ifbs) {
-    const r = await nsRun('ip', ['link', 'del', ifb], opts);
-    if (r.exitCode !== 0 && !/Cannot find device/.test(r.stderr))
-      throw new FaultlineError('FL_REVERT', `could not delete ${ifb}: ${r.stderr.trim()}`);
-  }
+  const links = (await listInterfaces(opts)).map((l) => l.name);
+  const derived = new Set(links.map((d) => deviceName(name, d)));
+  return { states: await readDevices(links, opts), ifbs: links.filter((l) => derived.has(l)), cookie };
 }
 
 /**
- * A tc fault (rate limit, netem kinds): a root qdisc per interface, htb + u32 for destinations, ifb
- * for ingress. `S` holds {@link shapeTargetEntries} (netem faults build it from generic entries,
- * which TypeScript cannot check against a constraint, hence one cast below).
+ * A tc fault (rate limit, the netem kinds): on each interface an htb root with an allocated handle,
+ * a class holding the shaping qdisc, u32 filters sending the targeted packets there (SSH and
+ * excluded ports go out untouched), and for ingress an ifb the interface's arrivals are redirected
+ * to, shaped the same way. Every object carries the injection's cookie; revert removes what carries
+ * it and nothing else.
  */
 export function tcFault<S extends v.GenericSchema>(o: TcFaultOptions<S>): FaultDefinition<S, ShapeReceipt> {
-  const fault = defineFault<S, ShapeReceipt>({
+  return defineFault<S, ShapeReceipt>({
     kind: o.kind,
     summary: o.summary,
     tunables: o.tunables,
     check: () => o.check(o.kind),
-    async inject(ctx) {
-      const t = ctx.tunables as ShapeTunables;
-      const ns = { namespace: t.namespace, signal: ctx.signal };
-      const shape = o.shape(ctx.tunables);
-      // named interfaces are not listed first: tc itself fails on a missing one (one process less)
-      const interfaces = t.interfaces?.length
-        ? [...new Set(t.interfaces)]
-        : await targetInterfaces(undefined, ns);
-      const resolved = await resolveHosts(t.destinationHosts, ns);
-      const remoteIps = [...t.destinationIps, ...Object.values(resolved).flat()];
-      const handle = faultHandle(ctx.objectName);
-      const egress = t.direction !== 'ingress';
-      const ingress = t.direction !== 'egress';
-      const ifbs: Record<string, string> = ingress
-        ? Object.fromEntries(interfaces.map((d) => [d, ifbName(ctx.objectName, d)]))
-        : {};
-      const receipt: ShapeReceipt = {
-        namespace: t.namespace ?? null,
-        handle,
-        direction: t.direction,
-        interfaces,
-        ifbs,
-        previous: Object.fromEntries(interfaces.map((d) => [d, '0:'])),
-        resolved,
-      };
-      const apply = async () => {
-        for (const ifb of Object.values(ifbs)) {
-          const r = await nsRun('ip', ['link', 'add', ifb, 'type', 'ifb'], ns);
-          if (r.exitCode !== 0) return r;
-          await nsRun('ip', ['link', 'set', ifb, 'up'], ns);
-        }
-        const lines = interfaces.flatMap((dev) => [
-          ...(egress ? shapeBatch(dev, handle, shape, remoteIps, 'dst') : []),
-          ...(ingress
-            ? [
-                ...ingressRedirectBatch(dev, ifbs[dev]!),
-                ...shapeBatch(ifbs[dev]!, handle, shape, remoteIps, 'src'),
-              ]
-            : []),
-        ]);
-        return tcBatch(lines, ns);
-      };
-      let r = await apply();
-      if (r.exitCode === 0) return receipt;
-      // an earlier injection of this same step (a retry) is ours to replace; anything else is refused
-      const rctx = { ...ctx, tunables: ctx.tunables as unknown };
-      await removeShape(receipt, rctx, ns).catch(() => {});
-      if (egress) {
-        for (const dev of interfaces) {
-          const q = await rootQdisc(dev, ns).catch(() => undefined);
-          if (q && q.handle !== '0:' && q.handle !== handle) refuseForeign(dev, q, t.namespace);
-        }
-      }
-      for (const [dev, ifb] of Object.entries(ifbs)) {
-        const st = await ingressState(dev, ifb, ns);
-        if (st.exists && !st.ours)
-          refuseForeign(dev, { kind: 'ingress/clsact', handle: 'ffff:', dev }, t.namespace);
-      }
-      r = await apply();
-      if (r.exitCode === 0) return receipt;
-      await removeShape(receipt, rctx, ns).catch(() => {});
-      const unknown = /qdisc kind is unknown/i.test(r.stderr);
-      throw new FaultlineError(
-        unknown ? 'FL_CAPABILITY' : 'FL_INJECT',
-        unknown ? ((await o.check(o.kind)).reason ?? r.stderr) : `tc failed: ${r.stderr.trim()}`,
-        {
-          details: { command: r.command },
-        },
-      );
-    },
+    inject: (ctx) => injectShape(ctx, o.shape(ctx.tunables), () => o.check(o.kind)),
     async revert(receipt, ctx) {
-      const { namespace } = plan(receipt, ctx);
+      const namespace = where(receipt, ctx);
       if (await namespaceGone(namespace)) return;
-      await removeShape(receipt, ctx, { namespace, signal: ctx.signal });
+      const opts = { namespace, signal: ctx.signal };
+      const { states, ifbs, cookie } = await owned(receipt, ctx.objectName, opts);
+      await removeOwned(new Set([cookie]), states, ifbs, opts);
     },
     async present(receipt, ctx) {
-      const { namespace, handle } = plan(receipt, ctx);
+      const namespace = where(receipt, ctx);
       if (await namespaceGone(namespace)) return false;
       const opts = { namespace };
-      if ((await listQdiscs(opts)).some((q) => q.root && q.handle === handle)) return true;
-      if (receipt && Object.keys(receipt.ifbs).length === 0) return false;
-      const links = (await listInterfaces(opts)).map((l) => l.name);
-      return receipt
-        ? Object.values(receipt.ifbs).some((i) => links.includes(i))
-        : links.some((d) => links.includes(ifbName(ctx.objectName, d)));
+      const { states, ifbs, cookie } = await owned(receipt, ctx.objectName, opts);
+      if (states.some((s) => s.rootCookie === cookie || ingressCookie(s) === cookie)) return true;
+      const links = ifbs.length ? (await listInterfaces(opts)).map((l) => l.name) : [];
+      return ifbs.some((i) => links.includes(i));
     },
     manual(receipt, ctx) {
-      const { namespace, handle } = plan(receipt, ctx);
-      const p = pre(namespace);
+      const p = pre(where(receipt, ctx));
+      const cookie = receipt?.cookie ?? injectionCookie(ctx.objectName);
+      const check = `# first check it is this injection's: the filter under it carries cookie ${cookie}`;
       if (!receipt) {
-        return `${p}tc qdisc show   # then, on each interface with a root qdisc ${handle}:\n${p}tc qdisc del dev <interface> root handle ${handle}\n${p}ip link show type ifb   # delete faultline* ifb devices and the ingress qdisc of their interface:\n${p}tc qdisc del dev <interface> ingress\n${p}ip link del <faultline ifb>`;
+        return [
+          `${p}tc qdisc show   # on each interface whose root qdisc has a handle in f000:-ffee::`,
+          `${p}tc filter show dev <interface> parent <handle>   ${check}`,
+          `${p}tc qdisc del dev <interface> root handle <handle>`,
+          `${p}tc filter show dev <interface> ingress   # if its redirect carries cookie ${cookie}:`,
+          `${p}tc qdisc del dev <interface> ingress`,
+          `${p}ip link show type ifb   # the faultline* ifb whose alias is ${ctx.objectName}:`,
+          `${p}ip link del <that ifb>`,
+        ].join('\n');
       }
-      const lines =
-        receipt.direction === 'ingress'
-          ? []
-          : receipt.interfaces.map((d) => `${p}tc qdisc del dev ${d} root handle ${handle}`);
+      const lines: string[] = [];
+      if (receipt.direction !== 'ingress') {
+        for (const d of receipt.interfaces)
+          lines.push(
+            `${p}tc filter show dev ${d} parent ${receipt.handle}   ${check}`,
+            `${p}tc qdisc del dev ${d} root handle ${receipt.handle}`,
+          );
+      }
       for (const [dev, ifb] of Object.entries(receipt.ifbs))
         lines.push(`${p}tc qdisc del dev ${dev} ingress`, `${p}ip link del ${ifb}`);
       return lines.join('\n');
     },
     healthCheck: (t) => networkHealthCheck(t as ShapeTunables),
   });
-  return fault;
 }

@@ -7,7 +7,7 @@ import { networkLoss } from '../network-loss.js';
 import { networkPartition } from '../network-partition.js';
 import { networkPortBlock } from '../network-port-block.js';
 import { networkRateLimit } from '../network-rate-limit.js';
-import { buildDeleteScript, buildTableScript } from './nft.js';
+import { buildDeleteScript, buildTableScript, type TableSpec } from './nft.js';
 import { parsePortSelector } from './tunables.js';
 
 const bad = (def: Parameters<typeof parseTunables>[0], t: unknown) => {
@@ -62,7 +62,7 @@ describe('network tunables are strict (bad input → FL_TUNABLES, nothing runs)'
 });
 
 describe('nft scripts', () => {
-  it('an idempotent netdev loss table: add + delete first, per-interface egress and ingress chains', () => {
+  it('an idempotent netdev loss table: add + delete first, egress drops stolen to the sink, ingress dropped', () => {
     const s = buildTableScript({
       name: 'faultline_abc_x',
       family: 'netdev',
@@ -70,6 +70,7 @@ describe('nft scripts', () => {
       egress: true,
       ingress: true,
       whitelistSsh: true,
+      sink: 'faultline123abc',
       verdict: { type: 'loss', percent: 30 },
       match: {
         remoteIps: ['10.0.0.7', 'fd00::1'],
@@ -87,8 +88,8 @@ describe('nft scripts', () => {
         '    type filter hook egress device "eth0" priority -10; policy accept;',
         '    tcp sport { 22, 2222 } accept',
         '    tcp dport { 22, 2222 } accept',
-        '    ip daddr { 10.0.0.7 } meta l4proto udp th dport != { 53 } numgen random mod 10000 < 3000 drop',
-        '    ip6 daddr { fd00::1 } meta l4proto udp th dport != { 53 } numgen random mod 10000 < 3000 drop',
+        '    ip daddr { 10.0.0.7 } meta l4proto udp th dport != { 53 } numgen random mod 10000 < 3000 fwd to "faultline123abc"',
+        '    ip6 daddr { fd00::1 } meta l4proto udp th dport != { 53 } numgen random mod 10000 < 3000 fwd to "faultline123abc"',
         '  }',
         '  chain ingress_0 {',
         '    type filter hook ingress device "eth0" priority -10; policy accept;',
@@ -102,8 +103,8 @@ describe('nft scripts', () => {
       ].join('\n'),
     );
   });
-  it('100% loss is a plain drop; revert deletes idempotently', () => {
-    const s = buildTableScript({
+  it('100% loss matches every packet with no numgen; an egress drop without a sink is refused; revert deletes idempotently', () => {
+    const spec: TableSpec = {
       name: 't',
       family: 'netdev',
       interfaces: ['eth0'],
@@ -112,9 +113,11 @@ describe('nft scripts', () => {
       whitelistSsh: false,
       verdict: { type: 'loss', percent: 100 },
       match: { remoteIps: [], protocol: 'all', localPorts: [], remotePorts: [] },
-    });
-    expect(s).toContain('meta protocol { ip, ip6 } drop');
+    };
+    const s = buildTableScript({ ...spec, sink: 'faultlinesink01' });
+    expect(s).toContain('meta protocol { ip, ip6 } fwd to "faultlinesink01"');
     expect(s).not.toContain('numgen');
+    expect(() => buildTableScript(spec)).toThrow(/needs a sink device/);
     expect(buildDeleteScript('t', ['netdev', 'inet'])).toBe(
       'add table netdev t\ndelete table netdev t\nadd table inet t\ndelete table inet t\n',
     );

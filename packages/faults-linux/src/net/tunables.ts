@@ -122,14 +122,22 @@ export const targetEntries = {
   namespace: v.optional(namespaceSchema),
 };
 
-/** Rejects ports with `icmp` (ICMP has no ports), which would otherwise silently match nothing. */
+/** Ports with `icmp` (ICMP has no ports) would silently match nothing. */
+export function portsFitProtocol(t: {
+  protocol: string;
+  sourcePorts: unknown[];
+  destinationPorts: unknown[];
+}) {
+  return t.protocol !== 'icmp' || (t.sourcePorts.length === 0 && t.destinationPorts.length === 0);
+}
+
+/** The message of {@link portsFitProtocol}. */
+export const PORTS_NEED_TRANSPORT = 'ports cannot be combined with protocol icmp';
+
+/** Rejects ports with `icmp` (see {@link portsFitProtocol}). */
 export const portsNeedTransport = <
   T extends { protocol: string; sourcePorts: unknown[]; destinationPorts: unknown[] },
->() =>
-  v.check<T, string>(
-    (t) => t.protocol !== 'icmp' || (t.sourcePorts.length === 0 && t.destinationPorts.length === 0),
-    'ports cannot be combined with protocol icmp',
-  );
+>() => v.check<T, string>(portsFitProtocol, PORTS_NEED_TRANSPORT);
 
 /** The parsed {@link targetEntries}. */
 export type TargetTunables = EntriesOutput<typeof targetEntries>;

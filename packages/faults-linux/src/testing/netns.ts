@@ -6,6 +6,15 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { InjectContext } from '@faultline/core';
 import { type CommandResult, type RunOptions, run } from '../exec.js';
 
+export {
+  measurePingLoss,
+  measureTcpTransfer,
+  measureUdpLoss,
+  tcpConnect,
+  tcpServer,
+  waitForLine,
+} from './measure.js';
+
 /** Two namespaces `a` and `b`, a veth between them, and helpers to run things inside. */
 export interface NetnsPair {
   /** Namespace names: `<prefix>-<rand>-a` / `-b`. */
@@ -118,120 +127,6 @@ export async function makeNetnsPair(opts: { prefix: string }): Promise<NetnsPair
     },
     destroy,
   };
-}
-
-/** Waits until a spawned process prints a line matching `re` on stdout (servers print "ready"). */
-export function waitForLine(c: ChildProcess, re: RegExp, timeoutMs = 10_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    let err = '';
-    const timer = setTimeout(
-      () => reject(new Error(`no line matching ${re} within ${timeoutMs} ms: ${buf}${err}`)),
-      timeoutMs,
-    );
-    c.stderr?.on('data', (d) => (err += d));
-    c.stdout?.on('data', (d) => {
-      buf += d;
-      const line = buf.split('\n').find((l) => re.test(l));
-      if (line !== undefined) {
-        clearTimeout(timer);
-        resolve(line);
-      }
-    });
-    c.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`process exited (${code}) before printing ${re}: ${buf}${err}`));
-    });
-  });
-}
-
-const ECHO_SERVER = `
-const s = require('node:dgram').createSocket(process.argv[1].includes(':') ? 'udp6' : 'udp4');
-s.on('message', (m, r) => s.send(m, r.port, r.address));
-s.bind(Number(process.argv[2]), process.argv[1], () => console.log('ready'));`;
-
-const ECHO_CLIENT = `
-const [host, port, count] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
-const s = require('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4');
-const got = new Set(); let errors = 0;
-s.on('message', (m) => got.add(m.readUInt32BE(0)));
-let i = 0;
-const tick = () => {
-  if (i >= count) return setTimeout(() => { console.log(JSON.stringify({ sent: count, received: got.size, errors })); s.close(); }, 500);
-  const b = Buffer.alloc(32); b.writeUInt32BE(i++, 0);
-  s.send(b, port, host, (e) => { if (e) errors++; });
-  setTimeout(tick, 1);
-};
-tick();`;
-
-/**
- * Sends `count` UDP datagrams from namespace `from` to an echo server at `host` in namespace `to`
- * and counts the echoes: a real loss measurement (ping retries on egress drops, UDP does not).
- */
-export async function measureUdpLoss(
-  pair: NetnsPair,
-  o: { from: string; to: string; host: string; port?: number; count?: number },
-): Promise<{ sent: number; received: number; errors: number; lossPercent: number }> {
-  const port = String(o.port ?? 7007);
-  const server = pair.spawn(o.to, process.execPath, ['-e', ECHO_SERVER, o.host, port]);
-  try {
-    await waitForLine(server, /ready/);
-    const r = await pair.exec(
-      o.from,
-      process.execPath,
-      ['-e', ECHO_CLIENT, o.host, port, String(o.count ?? 600)],
-      { timeoutMs: 60_000 },
-    );
-    if (r.exitCode !== 0) throw new Error(`echo client failed: ${r.stderr}`);
-    const res = JSON.parse(r.stdout) as { sent: number; received: number; errors: number };
-    return { ...res, lossPercent: (100 * (res.sent - res.received)) / res.sent };
-  } finally {
-    server.kill('SIGKILL');
-  }
-}
-
-const TCP_CLIENT = `
-const [host, port, ms] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
-const t0 = Date.now();
-const c = require('node:net').connect({ host, port });
-const done = (r) => { console.log(JSON.stringify({ result: r, ms: Date.now() - t0 })); c.destroy(); process.exit(0); };
-c.on('connect', () => done('connected'));
-c.on('error', (e) => done(e.code));
-setTimeout(() => done('timeout'), ms);`;
-
-/** Tries one TCP connect from a namespace: `connected`, `ECONNREFUSED`, `timeout`, or another error code. */
-export async function tcpConnect(
-  pair: NetnsPair,
-  from: string,
-  host: string,
-  port: number,
-  timeoutMs = 1500,
-): Promise<{ result: string; ms: number }> {
-  const r = await pair.exec(from, process.execPath, [
-    '-e',
-    TCP_CLIENT,
-    host,
-    String(port),
-    String(timeoutMs),
-  ]);
-  if (r.exitCode !== 0) throw new Error(`tcp client failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { result: string; ms: number };
-}
-
-const TCP_SERVER = `
-const srv = require('node:net').createServer((s) => { s.on('error', () => {}); s.resume(); });
-srv.listen(Number(process.argv[2]), process.argv[1], () => console.log('ready'));`;
-
-/** Starts a TCP server that accepts and reads (what SSH and iperf-less tests connect to). */
-export async function tcpServer(
-  pair: NetnsPair,
-  ns: string,
-  host: string,
-  port: number,
-): Promise<ChildProcess> {
-  const c = pair.spawn(ns, process.execPath, ['-e', TCP_SERVER, host, String(port)]);
-  await waitForLine(c, /ready/);
-  return c;
 }
 
 /**

@@ -359,7 +359,9 @@ describe.concurrent('recovery after a reboot, a failed revert, and leftovers', {
         const mine = (rt.recovery?.leftovers ?? []).filter(
           (l) => l.name.includes(loss.objectName) || l.name.includes(pause.objectName),
         );
+        // the loss is a table and its sink (a down ifb whose alias is the object name)
         expect(mine.map((l) => [l.pack, l.type]).sort()).toEqual([
+          ['@faultline/faults-linux', 'ifb'],
           ['@faultline/faults-linux', 'nft-table'],
           ['@faultline/faults-linux', 'paused-process'],
         ]);
