@@ -10,7 +10,7 @@
 // part in a run). The local side is one plain-node process per namespace with the same runtime
 // configuration and packs, told to start by a line on stdin. Both sides are timed from the moment
 // the runs are started to each result's arrival (per agent) and to the last one (total).
-// The spec: `linux/network-loss` (30 %, UDP to port 7007: an nft netdev table on the
+// The spec: `linux/network-loss` (30 %, UDP to port 7007: an nft netdev table and a sink device on the
 // leaf's veth) with a 0 ms window and an Edge infra-responsive probe — so the time is inject + revert.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
