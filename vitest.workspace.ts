@@ -7,6 +7,7 @@ export default [
   { extends: true, test: { name: 'faults-linux', root: './packages/faults-linux' } },
   { extends: true, test: { name: 'probes', root: './packages/probes' } },
   { extends: true, test: { name: 'store-sqlite', root: './packages/store-sqlite' } },
+  { extends: true, test: { name: 'agent', root: './packages/agent' } },
   { extends: true, test: { name: 'proxy', root: './packages/proxy' } },
   { extends: true, test: { name: 'examples', root: './examples' } },
   // the benches' own instruments (bench/lib): their figures are only as good as these

@@ -48,7 +48,7 @@ async function freshDir(name: string): Promise<string> {
 
 describe('the published packages', { timeout: 90_000 }, () => {
   it('each tarball holds package.json, README.md and dist only; every export target ships', async () => {
-    expect(inst.packed.map((p) => p.name).sort()).toEqual(PACKAGES);
+    expect(inst.packed.map((p) => p.name).sort()).toEqual([...PACKAGES].sort());
     for (const p of inst.packed) {
       const paths = p.files.map((f) => f.path);
       expect(
@@ -78,7 +78,7 @@ describe('the published packages', { timeout: 90_000 }, () => {
     }
     // one copy of core in the app, shared by the packs
     const nested = await Promise.all(
-      PACKAGES.slice(1).map((n) =>
+      PACKAGES.filter((n) => n !== '@faultline/core').map((n) =>
         readdir(join(inst.app, 'node_modules', n, 'node_modules/@faultline')).catch(() => []),
       ),
     );
@@ -167,6 +167,20 @@ describe('the published packages', { timeout: 90_000 }, () => {
     } finally {
       host.kill('SIGKILL');
     }
+  });
+
+  it('the agent: faultline-agent from the tarball serves, runs a fill for the client, stops, prints its unit', async () => {
+    const dir = await freshDir('fill');
+    const r = await runApp('agent.mjs', [dir, await freshDir('state')]);
+    expect(r).toEqual({
+      packs: ['@faultline/faults-linux', '@faultline/probes'],
+      verdict: 'Pass',
+      types: expect.arrayContaining(['run.started', 'fault.injected', 'fault.reverted', 'run.finished']),
+      dirAfter: [],
+      exitCode: 0,
+      // the unit names the bin this installation runs
+      execStart: join(inst.app, 'node_modules/.bin/faultline-agent'),
+    });
   });
 
   it("each package README's CommonJS block runs as written and prints what its comments say", async () => {

@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   FL_JOURNAL: 'The rollback journal could not be read or written durably.',
   FL_RECOVERY: 'Recovery could not load the pack that an old journal entry names.',
   FL_AUTH: 'A request to an agent was not authenticated.',
+  FL_REQUEST:
+    'A request to an agent was malformed (not JSON, too large, too slow, no such route). Nothing ran.',
+  FL_NOT_FOUND: 'An agent has no run with that id (never started there, or its log was pruned).',
+  FL_BUSY: 'An agent already runs as many experiments as it allows (maxActiveRuns). Nothing ran.',
   FL_PROXY:
     'The fault proxy refused a request: an unknown proxy or toxic, a name taken, bad attributes, a port in use.',
   FL_INTERNAL: 'A bug in faultline: please report it with the run log.',

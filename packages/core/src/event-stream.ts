@@ -29,7 +29,24 @@ export class EventStream implements AsyncIterable<FaultlineEvent> {
       ts: new Date().toISOString(),
       runId: this.runId,
     } as FaultlineEvent;
-    if (this.#closed) return event;
+    this.#publish(event);
+    return event;
+  }
+
+  /**
+   * Publishes an event stamped elsewhere, keeping its seq and ts: a remote run's handle relays its
+   * agent's events, so they read exactly as the agent's own stream. It must be the next seq (the
+   * relaying side drops repeats after a reconnect, and the agent's stream has no holes).
+   */
+  relay(event: FaultlineEvent): void {
+    if (event.seq !== this.#seq + 1)
+      throw new Error(`relay: the next event of run ${this.runId} is seq ${this.#seq + 1}, not ${event.seq}`);
+    this.#seq = event.seq;
+    this.#publish(event);
+  }
+
+  #publish(event: FaultlineEvent): void {
+    if (this.#closed) return;
     this.#events.push(event);
     for (const sink of this.#sinks) sink(event);
     this.#emitter.emit(event.type, event);
@@ -39,7 +56,6 @@ export class EventStream implements AsyncIterable<FaultlineEvent> {
       this.#waiters = [];
       for (const wake of w) wake();
     }
-    return event;
   }
 
   /** Adds a sink that sees every event from now on, synchronously (logs, stores). */

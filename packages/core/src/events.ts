@@ -51,7 +51,7 @@ export type FaultlineEvent =
       error: { code: string; message: string };
       manual: string;
     })
-  | (Base & { type: 'run.aborting'; reason: string })
+  | (Base & { type: 'run.aborting'; reason: string; code?: string })
   | (Base & { type: 'run.finished'; verdict: Verdict; score: number | null; result: RunResult });
 
 /** The `type` of every event. */

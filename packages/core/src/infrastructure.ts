@@ -16,6 +16,11 @@ export interface InfraInfo {
 export interface ExecuteOptions {
   /** Aborting it aborts the run (faults are reverted). */
   signal?: AbortSignal | undefined;
+  /**
+   * The run's id (default: a random UUID). A remote infrastructure sends it with the run, so the
+   * handle knows its id at once and a retried request cannot start the run twice.
+   */
+  runId?: string | undefined;
 }
 
 /** Where faults land: this process (local) or an agent on another host (remote). */

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { injected, tempDir, testRuntime } from '../test/helpers.js';
 import { fixed, flakyRevert, pathExists, touchFiles } from '../test/pack.js';
-import { experiment, type FaultlineEvent, faultRef, isFaultlineError, MemoryJournal } from './index.js';
+import {
+  experiment,
+  FaultlineError,
+  type FaultlineEvent,
+  faultRef,
+  isFaultlineError,
+  MemoryJournal,
+} from './index.js';
 
 const pass = (name = 'ok', mode: 'SOT' | 'EOT' | 'Edge' | 'Continuous' | 'OnChaos' = 'Edge') => ({
   name,
@@ -116,7 +123,11 @@ describe.concurrent('runner', () => {
     expect(await journal.get(`${run.id}:touch-files:0`)).toBeUndefined();
   });
 
-  it('an AbortSignal that fires during the window reverts and ends Aborted', async () => {
+  it.each([
+    ['no reason', undefined],
+    // a reason that is a FaultlineError keeps its code (an agent's lease expiry: FL_LINK_LOST)
+    ['a FaultlineError', new FaultlineError('FL_LINK_LOST', 'lease expired')],
+  ])('an AbortSignal that fires during the window reverts and ends Aborted (%s)', async (_, reason) => {
     const dir = await tempDir();
     const rt = await testRuntime();
     const ac = new AbortController();
@@ -124,11 +135,18 @@ describe.concurrent('runner', () => {
       experiment('x').fault(faultRef(touchFiles, { dir }), { id: 'f', duration: '10s' }).build(),
       { signal: ac.signal },
     );
-    run.events.on('fault.injected', () => setTimeout(() => ac.abort(), 50));
+    run.events.on('fault.injected', () => setTimeout(() => ac.abort(reason), 50));
     const r = await run.result;
     expect(r.verdict).toBe('Aborted');
     expect(r.durationMs).toBeLessThan(5000); // the window is 10 s; slack for a busy CI loop
     expect(injected(dir, run.id, 'f')).toBe(false);
+    const aborting = run.events.snapshot().find((e) => e.type === 'run.aborting');
+    if (reason) {
+      expect(r.error).toEqual({ code: 'FL_LINK_LOST', message: 'FL_LINK_LOST: lease expired' });
+      expect(aborting).toMatchObject({ code: 'FL_LINK_LOST', reason: 'FL_LINK_LOST: lease expired' });
+    } else {
+      expect([r.error, aborting && 'code' in aborting]).toEqual([undefined, false]);
+    }
   });
 
   it('a revert that fails twice then succeeds is retried to success', async () => {

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import { errorToJSON, FaultlineError } from './errors.js';
+import { type ErrorCode, errorToJSON, FaultlineError } from './errors.js';
 import { EventStream } from './event-stream.js';
 import type { ProbePhase } from './events.js';
 import type { JournalEntry, RollbackJournal } from './journal.js';
@@ -64,8 +64,11 @@ export function startRun(
   const run = new Run(plan, deps, opts.runId, opts.stream ?? new EventStream(opts.runId), opts.beforeInject);
   if (opts.signal) {
     const s = opts.signal;
-    if (s.aborted) run.abort(reasonOf(s.reason), true);
-    else s.addEventListener('abort', () => run.abort(reasonOf(s.reason)), { once: true });
+    if (s.aborted) run.abort(reasonOf(s.reason), true, codeOf(s.reason));
+    else
+      s.addEventListener('abort', () => run.abort(reasonOf(s.reason), false, codeOf(s.reason)), {
+        once: true,
+      });
   }
   const result = Promise.resolve().then(() => run.execute());
   return {
@@ -80,13 +83,22 @@ function reasonOf(r: unknown): string {
   return r instanceof Error ? r.message : r === undefined ? 'AbortSignal fired' : String(r);
 }
 
+/**
+ * An abort whose reason is a FaultlineError keeps its code (an agent aborts with FL_LINK_LOST when
+ * its lease expires): it goes into `run.aborting` and the result's `error`, so a program can tell
+ * a lost link from a person's abort.
+ */
+function codeOf(r: unknown): ErrorCode | undefined {
+  return r instanceof FaultlineError ? r.code : undefined;
+}
+
 class Run {
   readonly #ac = unlimitedController();
   readonly #tracked = new Map<string, Tracked>();
   readonly #faults = new Map<string, FaultState>();
   readonly #reverts: RevertResult[] = [];
   readonly #loggers = new Map<string, Logger>();
-  #stop: { kind: StopKind; reason: string } | undefined;
+  #stop: { kind: StopKind; reason: string; code?: ErrorCode } | undefined;
   /** Set once the final sweep starts: from then on nothing may be injected, whatever is still running. */
   #sweeping = false;
   #abortedBeforeStart = false;
@@ -134,16 +146,16 @@ class Run {
     return this.#ac.signal;
   }
 
-  abort(reason: string, beforeStart = false): void {
+  abort(reason: string, beforeStart = false, code?: ErrorCode): void {
     if (beforeStart) this.#abortedBeforeStart = true;
-    this.#halt('abort', reason);
+    this.#halt('abort', reason, code);
   }
 
-  #halt(kind: StopKind, reason: string): void {
+  #halt(kind: StopKind, reason: string, code?: ErrorCode): void {
     if (this.#stop) return;
-    this.#stop = { kind, reason };
-    this.stream.emit({ type: 'run.aborting', reason });
-    this.#ac.abort(new FaultlineError(STOP_CODES[kind], reason));
+    this.#stop = code ? { kind, reason, code } : { kind, reason };
+    this.stream.emit({ type: 'run.aborting', reason, ...(code ? { code } : {}) });
+    this.#ac.abort(new FaultlineError(code ?? STOP_CODES[kind], reason));
   }
 
   /** One logger per fault (and one for the run), made on first use. */
@@ -575,7 +587,9 @@ class Run {
         ? { error: runnerError }
         : this.#stop?.kind === 'probe'
           ? { error: { code: 'FL_PROBE', message: this.#stop.reason } }
-          : {}),
+          : this.#stop?.code
+            ? { error: { code: this.#stop.code, message: this.#stop.reason } }
+            : {}),
       ...(this.#stop ? { abortReason: this.#stop.reason } : {}),
     };
     return result;

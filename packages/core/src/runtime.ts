@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { errorToJSON } from './errors.js';
+import { errorToJSON, FaultlineError } from './errors.js';
 import { EventLog } from './event-log.js';
 import { EventStream } from './event-stream.js';
 import type { FaultlineEvent } from './events.js';
@@ -180,14 +180,18 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
       o,
     );
 
-  const execute = (plan: Plan, spec: ExperimentSpec, o: ExecuteOptions): RunHandle => {
-    const runId = randomUUID();
-    const stream = new EventStream(runId);
-    activeRuns.add(runId);
-    const sinkErrors = (what: string) => (e: unknown) =>
-      console.warn(`faultline: ${what} failed: ${errorToJSON(e).message}`);
+  const sinkErrors = (what: string) => (e: unknown) =>
+    console.warn(`faultline: ${what} failed: ${errorToJSON(e).message}`);
+
+  /**
+   * Sends a run's events to its log and the store as they happen, wherever the run executes (here,
+   * or on an agent whose events a remote handle relays). Returns what to call with the result: it
+   * resolves once the log is closed and the store has the result.
+   */
+  const record = (runId: string, spec: ExperimentSpec, stream: EventStream) => {
     const writer = eventLog?.open(runId);
-    const buffered: FaultlineEvent[] = [];
+    // anything the stream already holds goes first (a remote handle may have relayed some already)
+    const buffered: FaultlineEvent[] = stream.snapshot();
     stream.pipe((e) => buffered.push(e));
     void writer?.then((w) => {
       // events emitted before the file opened are written first, in order
@@ -197,14 +201,48 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
     if (opts.store) {
       const store = opts.store;
       void Promise.resolve(store.runStarted?.({ runId, spec })).catch(sinkErrors('store.runStarted'));
-      stream.pipe((e) => {
+      const toStore = (e: FaultlineEvent) => {
         try {
           store.event(e);
         } catch (err) {
           sinkErrors('store.event')(err);
         }
-      });
+      };
+      for (const e of stream.snapshot()) toStore(e);
+      stream.pipe(toStore);
     }
+    return async (result: RunResult) => {
+      const w = await writer?.catch(() => undefined);
+      await w?.close();
+      await Promise.resolve(opts.store?.runFinished?.(result)).catch(sinkErrors('store.runFinished'));
+      await eventLog?.prune().catch(() => 0);
+    };
+  };
+
+  /** Keeps `close()` waiting for a run's log and store, and hands the result out only once they have it. */
+  const recorded = (handle: RunHandle, finished: Promise<unknown>): RunHandle => {
+    pendingLogs.add(finished);
+    // the run's result never rejects; what follows it (logs, the store) may, and must not reach the host
+    void finished.catch(sinkErrors('finishing the run')).finally(() => pendingLogs.delete(finished));
+    return {
+      ...handle,
+      result: finished.then(
+        () => handle.result,
+        () => handle.result,
+      ),
+    };
+  };
+
+  const execute = (plan: Plan, spec: ExperimentSpec, o: ExecuteOptions): RunHandle => {
+    const runId = o.runId ?? randomUUID();
+    // it names log files and kernel objects, and must be unique among the runs that are running
+    if (!RUN_ID.test(runId))
+      throw new FaultlineError('FL_SPEC', `run id '${runId}': 8-64 chars of A-Z a-z 0-9 _ . - (a UUID fits)`);
+    if (activeRuns.has(runId))
+      throw new FaultlineError('FL_SPEC', `a run with id ${runId} is already running`);
+    const stream = new EventStream(runId);
+    activeRuns.add(runId);
+    const finish = record(runId, spec, stream);
     const watched = guard.runStarting(new Set(plan.steps.flatMap((s) => s.faults.map((f) => f.pack))));
     const handle = startRun(
       plan,
@@ -216,21 +254,9 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
       activeRuns.delete(runId);
       active.delete(runId);
       if (active.size === 0) guard.idle();
-      const w = await writer?.catch(() => undefined);
-      await w?.close();
-      await Promise.resolve(opts.store?.runFinished?.(result)).catch(sinkErrors('store.runFinished'));
-      await eventLog?.prune().catch(() => 0);
+      await finish(result);
     });
-    pendingLogs.add(done);
-    // the run's result never rejects; what follows it (logs, the store) may, and must not reach the host
-    void done.catch(sinkErrors('finishing the run')).finally(() => pendingLogs.delete(done));
-    return {
-      ...handle,
-      result: done.then(
-        () => handle.result,
-        () => handle.result,
-      ),
-    };
+    return recorded(handle, done);
   };
 
   const local: Infrastructure = {
@@ -266,7 +292,14 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
     local: () => local,
     run(spec, o = {}) {
       const infra = o.infrastructure ?? local;
-      return infra.execute(spec, o);
+      if (infra === local) return local.execute(spec, o);
+      // another infrastructure (an agent) runs it; its events still go to this runtime's log and store
+      const handle = infra.execute(spec, o);
+      const finish = record(handle.id, spec, handle.events);
+      return recorded(
+        handle,
+        handle.result.then((r) => finish(r)),
+      );
     },
     recover: doRecover,
     async listManualInterventions() {
@@ -297,3 +330,6 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   }
   return runtime;
 }
+
+/** What a caller-chosen run id may look like (`ExecuteOptions.runId`). */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{7,63}$/;

@@ -38,6 +38,19 @@ describe('units: one parser for durations, sizes, percents', () => {
     expect(code(() => parseDuration(-5))).toBe('FL_DURATION');
     expect(code(() => parseDuration(Number.NaN))).toBe('FL_DURATION');
   });
+  it("a spec's durations are timers: longer than one can wait (24.8 days) is refused (found by the agent's fuzz)", () => {
+    const schema = durationSchema();
+    expect(v.is(schema, 2_147_483_647)).toBe(true);
+    expect(v.is(schema, '596h')).toBe(true);
+    for (const long of [1.23e29, '1000h', 2_147_483_648])
+      expect(v.safeParse(schema, long).issues?.[0]?.message, String(long)).toMatch(
+        /longer than faultline can wait: at most 2147483647 ms/,
+      );
+  });
+  it("sizes past 2^53 bytes are refused: the number no longer counts bytes (found by the agent's fuzz)", () => {
+    expect(code(() => parseSize(1.23e29))).toBe('FL_DURATION');
+    expect(code(() => parseSize('99999999TiB'))).toBe('FL_DURATION');
+  });
   it('sizes, SI and IEC', () => {
     expect(parseSize('512MiB')).toBe(512 * 1024 ** 2);
     expect(parseSize('1GB')).toBe(1e9);
